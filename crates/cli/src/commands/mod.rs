@@ -1,0 +1,2 @@
+//! One module per `flotilla` sub-command.
+pub mod build;

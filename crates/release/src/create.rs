@@ -10,8 +10,8 @@ use crate::config::ReleaseConfig;
 use crate::error::{Error, Result};
 use crate::history::{self, Range};
 use crate::notes::{self, Notes};
-use crate::repo::{Repo, date};
-use crate::version::{VersionSpec, next_version};
+use crate::repo::{date, Repo};
+use crate::version::{next_version, VersionSpec};
 
 /// What `create` made.
 #[derive(Debug, Clone)]
@@ -59,7 +59,10 @@ pub fn plan(repo: &Repo, spec: &VersionSpec, cfg: &ReleaseConfig) -> Result<Plan
     if repo.has_ref(&format!("refs/tags/{tag}"))? {
         return Err(Error::TagExists(tag));
     }
-    let notes = Notes { title: tag.clone(), ..draft };
+    let notes = Notes {
+        title: tag.clone(),
+        ..draft
+    };
     let old = repo
         .file_at(head, &cfg.changelog)?
         .map(|b| String::from_utf8_lossy(&b).into_owned());
@@ -126,7 +129,10 @@ mod tests {
     #[test]
     fn new_changelog() {
         assert_eq!(insert_section(None, "## v1\n"), "# Changelog\n\n## v1\n");
-        assert_eq!(insert_section(Some("\n"), "## v1\n"), "# Changelog\n\n## v1\n");
+        assert_eq!(
+            insert_section(Some("\n"), "## v1\n"),
+            "# Changelog\n\n## v1\n"
+        );
     }
 
     #[test]
@@ -140,6 +146,9 @@ mod tests {
 
     #[test]
     fn heading_only() {
-        assert_eq!(insert_section(Some("# Changes\n"), "## v1\n"), "# Changes\n\n## v1\n");
+        assert_eq!(
+            insert_section(Some("# Changes\n"), "## v1\n"),
+            "# Changes\n\n## v1\n"
+        );
     }
 }

@@ -14,8 +14,8 @@ use std::collections::HashSet;
 use gix::ObjectId;
 
 use crate::error::{Error, Result};
-use crate::repo::{CommitInfo, Repo, VersionTag, short};
-use crate::title::{Title, TitleError, parse_message};
+use crate::repo::{short, CommitInfo, Repo, VersionTag};
+use crate::title::{parse_message, Title, TitleError};
 
 /// A resolved range.
 #[derive(Debug, Clone)]
@@ -200,9 +200,10 @@ mod tests {
 
     #[test]
     fn pr_merge_body() {
-        let (msg, pr) =
-            pull_request_merge("Merge pull request #12 from acme/x\n\nfeat(aws): add nodes\n\nmore")
-                .unwrap();
+        let (msg, pr) = pull_request_merge(
+            "Merge pull request #12 from acme/x\n\nfeat(aws): add nodes\n\nmore",
+        )
+        .unwrap();
         assert_eq!(pr, 12);
         assert_eq!(msg, "feat(aws): add nodes\n\nmore");
         assert!(pull_request_merge("Merge pull request #12 from acme/x").is_none());

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::config::ReleaseConfig;
-use crate::error::{Error, Result, io};
+use crate::error::{io, Error, Result};
 use crate::history::{self, Change, Origin};
 use crate::repo::Repo;
-use crate::title::{Title, parse_message};
+use crate::title::{parse_message, Title};
 
 /// A rule a title can break.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,7 +61,13 @@ impl fmt::Display for Finding {
             Some(c) => write!(f, "{c} ")?,
             None => f.write_str("title ")?,
         }
-        write!(f, "{:?}: [{}] {}", self.title, self.rule.name(), self.message)
+        write!(
+            f,
+            "{:?}: [{}] {}",
+            self.title,
+            self.rule.name(),
+            self.message
+        )
     }
 }
 
@@ -113,7 +119,12 @@ pub fn lint_changes(changes: &[Change], cfg: &ReleaseConfig) -> Vec<Finding> {
         .collect()
 }
 
-fn lint_one(commit: Option<String>, message: &str, cfg: &ReleaseConfig, require_pr: bool) -> Vec<Finding> {
+fn lint_one(
+    commit: Option<String>,
+    message: &str,
+    cfg: &ReleaseConfig,
+    require_pr: bool,
+) -> Vec<Finding> {
     let title = message.lines().next().unwrap_or("").to_string();
     let finding = |rule: Rule, message: String| Finding {
         commit: commit.clone(),
@@ -139,10 +150,18 @@ fn lint_one(commit: Option<String>, message: &str, cfg: &ReleaseConfig, require_
             return out;
         }
     };
-    if !cfg.types.iter().any(|t| t.eq_ignore_ascii_case(&parsed.kind)) {
+    if !cfg
+        .types
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(&parsed.kind))
+    {
         out.push(finding(
             Rule::Type,
-            format!("type `{}` is not one of: {}", parsed.kind, cfg.types.join(", ")),
+            format!(
+                "type `{}` is not one of: {}",
+                parsed.kind,
+                cfg.types.join(", ")
+            ),
         ));
     }
     match &parsed.scope {
@@ -153,15 +172,24 @@ fn lint_one(commit: Option<String>, message: &str, cfg: &ReleaseConfig, require_
             ));
         }
         None if cfg.require_scope && parsed.kind != "revert" => {
-            out.push(finding(Rule::ScopeRequired, "a scope is required: `type(scope): subject`".into()));
+            out.push(finding(
+                Rule::ScopeRequired,
+                "a scope is required: `type(scope): subject`".into(),
+            ));
         }
         _ => {}
     }
     if require_pr && parsed.pr.is_none() {
-        out.push(finding(Rule::PrNumber, "missing the pull request suffix ` (#N)`".into()));
+        out.push(finding(
+            Rule::PrNumber,
+            "missing the pull request suffix ` (#N)`".into(),
+        ));
     }
     if parsed.subject.ends_with('.') {
-        out.push(finding(Rule::SubjectPeriod, "the subject ends with a full stop".into()));
+        out.push(finding(
+            Rule::SubjectPeriod,
+            "the subject ends with a full stop".into(),
+        ));
     }
     out
 }
@@ -186,7 +214,8 @@ pub fn install_hook(repo: &Repo, command: &str, force: bool) -> Result<PathBuf> 
             });
         }
     }
-    let script = format!("#!/bin/sh\n{HOOK_MARKER}\nexec {command} release lint --message-file \"$1\"\n");
+    let script =
+        format!("#!/bin/sh\n{HOOK_MARKER}\nexec {command} release lint --message-file \"$1\"\n");
     write_executable(&path, &script)?;
     Ok(path)
 }
@@ -206,7 +235,10 @@ mod tests {
     use super::*;
 
     fn rules(t: &str, cfg: &ReleaseConfig, pr: bool) -> Vec<&'static str> {
-        lint_title(t, cfg, pr).iter().map(|f| f.rule.name()).collect()
+        lint_title(t, cfg, pr)
+            .iter()
+            .map(|f| f.rule.name())
+            .collect()
     }
 
     #[test]
@@ -242,6 +274,9 @@ mod tests {
         assert!(lint_message_file("fixup! whatever", &cfg).is_empty());
         let f = lint_message_file("# c\nbad title\n", &cfg);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].to_string(), "title \"bad title\": [format] missing type: expected `type(scope): subject`");
+        assert_eq!(
+            f[0].to_string(),
+            "title \"bad title\": [format] missing type: expected `type(scope): subject`"
+        );
     }
 }

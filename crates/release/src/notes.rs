@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::config::ReleaseConfig;
 use crate::error::Result;
 use crate::history::{self, Change, Range};
-use crate::repo::{Repo, date};
+use crate::repo::{date, Repo};
 
 /// Notes for one range.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -109,14 +109,25 @@ pub fn collect(repo: &Repo, range: Option<&str>, cfg: &ReleaseConfig) -> Result<
 }
 
 /// Notes for a resolved range, with a heading.
-pub fn collect_range(repo: &Repo, range: &Range, cfg: &ReleaseConfig, title: &str) -> Result<Notes> {
+pub fn collect_range(
+    repo: &Repo,
+    range: &Range,
+    cfg: &ReleaseConfig,
+    title: &str,
+) -> Result<Notes> {
     let changes = history::changes(repo, range)?;
     let date = date(repo.commit(range.to)?.time);
     Ok(from_changes(&changes, cfg, title, &date, &range.display()))
 }
 
 /// Groups changes (newest first, as [`history::changes`] gives them).
-pub fn from_changes(changes: &[Change], cfg: &ReleaseConfig, title: &str, date: &str, range: &str) -> Notes {
+pub fn from_changes(
+    changes: &[Change],
+    cfg: &ReleaseConfig,
+    title: &str,
+    date: &str,
+    range: &str,
+) -> Notes {
     let in_range: HashSet<_> = changes.iter().map(|c| c.commit).collect();
     let mut cancelled = HashSet::new();
     for c in changes {

@@ -86,8 +86,19 @@ pub struct Promotion {
 }
 
 /// Finds the pins of `env` (optionally one provider's) in the tree of `commit`.
-pub fn find_pins(repo: &Repo, commit: ObjectId, env: &str, provider: Option<&str>, cfg: &Config) -> Result<Vec<Pin>> {
-    let targets: Vec<&PromoteTarget> = cfg.promote.targets.iter().filter(|t| t.env == env).collect();
+pub fn find_pins(
+    repo: &Repo,
+    commit: ObjectId,
+    env: &str,
+    provider: Option<&str>,
+    cfg: &Config,
+) -> Result<Vec<Pin>> {
+    let targets: Vec<&PromoteTarget> = cfg
+        .promote
+        .targets
+        .iter()
+        .filter(|t| t.env == env)
+        .collect();
     let mut pins = Vec::new();
     for f in repo.files_at(commit)? {
         if !(f.path.ends_with(".yaml") || f.path.ends_with(".yml")) {
@@ -107,22 +118,33 @@ pub fn find_pins(repo: &Repo, commit: ObjectId, env: &str, provider: Option<&str
         })?;
         for doc in &docs {
             let api = doc.get("apiVersion").and_then(Node::str).unwrap_or("");
-            if !api.starts_with("source.toolkit.fluxcd.io/") || doc.get("kind").and_then(Node::str) != Some("GitRepository") {
+            if !api.starts_with("source.toolkit.fluxcd.io/")
+                || doc.get("kind").and_then(Node::str) != Some("GitRepository")
+            {
                 continue;
             }
-            let name = doc.path(&["metadata", "name"]).and_then(Node::str).unwrap_or("");
+            let name = doc
+                .path(&["metadata", "name"])
+                .and_then(Node::str)
+                .unwrap_or("");
             let ns = doc.path(&["metadata", "namespace"]).and_then(Node::str);
             let object = match ns {
                 Some(ns) => format!("{ns}/{name}"),
                 None => name.to_string(),
             };
-            let labels = doc.path(&["metadata", "labels"]).map(Node::string_pairs).unwrap_or_default();
+            let labels = doc
+                .path(&["metadata", "labels"])
+                .map(Node::string_pairs)
+                .unwrap_or_default();
             let git_ref = doc.path(&["spec", "ref"]);
             let semver = git_ref.and_then(|r| r.get("semver")).and_then(Node::scalar);
             let tag = git_ref.and_then(|r| r.get("tag")).and_then(Node::scalar);
             let selected = targets.iter().any(|t| {
                 t.names.iter().any(|n| *n == name || *n == object)
-                    || (!t.labels.is_empty() && t.labels.iter().all(|(k, v)| labels.contains(&(k.as_str(), v.as_str()))))
+                    || (!t.labels.is_empty()
+                        && t.labels
+                            .iter()
+                            .all(|(k, v)| labels.contains(&(k.as_str(), v.as_str()))))
                     || match t.ref_kind.as_deref() {
                         Some("tag") => tag.is_some() && semver.is_none(),
                         Some("semver") => semver.is_some(),
@@ -156,7 +178,9 @@ pub fn find_pins(repo: &Repo, commit: ObjectId, env: &str, provider: Option<&str
                     return Err(Error::Yaml {
                         file: f.path.clone(),
                         line: 0,
-                        message: format!("GitRepository {object} has no spec.ref.tag or spec.ref.semver"),
+                        message: format!(
+                            "GitRepository {object} has no spec.ref.tag or spec.ref.semver"
+                        ),
                     });
                 }
             };
@@ -216,7 +240,10 @@ pub fn promote(repo: &Repo, args: &PromoteArgs, cfg: &Config) -> Result<Promotio
             line: pin.line,
             message: e.0,
         })?;
-        by_file.entry(pin.file.clone()).or_default().push((pin.scalar.clone(), text));
+        by_file
+            .entry(pin.file.clone())
+            .or_default()
+            .push((pin.scalar.clone(), text));
         edits.push(PinEdit {
             file: pin.file.clone(),
             object: pin.object.clone(),
@@ -322,7 +349,9 @@ fn promotion_notes(
         },
         None => {
             let reachable = repo.reachable(&[tag_commit])?;
-            let prev = tags.iter().find(|t| t.version < *version && reachable.contains(&t.commit));
+            let prev = tags
+                .iter()
+                .find(|t| t.version < *version && reachable.contains(&t.commit));
             Range {
                 from: prev.map(|p| p.commit),
                 from_name: prev.map(|p| p.name.clone()),
@@ -361,7 +390,11 @@ fn no_target(args: &PromoteArgs, cfg: &Config) -> Error {
         .collect();
     Error::NoPromotionTarget {
         env: args.env.clone(),
-        provider: args.provider.as_ref().map(|p| format!(" of provider {p}")).unwrap_or_default(),
+        provider: args
+            .provider
+            .as_ref()
+            .map(|p| format!(" of provider {p}"))
+            .unwrap_or_default(),
         selector: if selector.is_empty() {
             format!("no [[promote.targets]] entry for env {}", args.env)
         } else {

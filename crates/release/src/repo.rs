@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
-use gix::ObjectId;
 use gix::bstr::ByteSlice;
 use gix::refs::transaction::PreviousValue;
+use gix::ObjectId;
 
-use crate::error::{Error, Result, git};
+use crate::error::{git, Error, Result};
 
 /// An open repository.
 pub struct Repo {
@@ -288,7 +288,11 @@ impl Repo {
                 .write_blob(bytes)
                 .map_err(git(format!("write {path}")))?;
             editor
-                .upsert(path.as_str(), gix::objs::tree::EntryKind::Blob, blob.detach())
+                .upsert(
+                    path.as_str(),
+                    gix::objs::tree::EntryKind::Blob,
+                    blob.detach(),
+                )
                 .map_err(git(format!("add {path} to the tree")))?;
         }
         let tree = editor.write().map_err(git("write tree"))?.detach();

@@ -142,6 +142,8 @@ mod tests {
         assert!(t.breaking);
         assert_eq!(t.subject, "drop eu-west-1");
         assert_eq!(t.pr, Some(42));
+        let t = parse_title("providers(aws/v1): bump CAPA").unwrap();
+        assert_eq!(t.scope.as_deref(), Some("aws/v1"));
     }
 
     #[test]
@@ -184,7 +186,10 @@ mod tests {
         let m = "fix(api): rename field (#9)\n\nSome body.\n\nBREAKING CHANGE: `spec.foo` is now\n`spec.bar`.\n";
         let t = parse_message(m).unwrap();
         assert!(t.breaking);
-        assert_eq!(t.breaking_note.as_deref(), Some("`spec.foo` is now `spec.bar`."));
+        assert_eq!(
+            t.breaking_note.as_deref(),
+            Some("`spec.foo` is now `spec.bar`.")
+        );
         assert!(!parse_message("fix: a\n\nno footer").unwrap().breaking);
     }
 }

@@ -100,7 +100,8 @@ pub fn next_version(
     let next = match spec {
         VersionSpec::Exact(s) => parse_version(s, &cfg.tag_prefix)?,
         VersionSpec::Auto => {
-            let level = level_of(notes, cfg).ok_or_else(|| Error::NothingToBump(notes.range.clone()))?;
+            let level =
+                level_of(notes, cfg).ok_or_else(|| Error::NothingToBump(notes.range.clone()))?;
             match last {
                 Some(l) => bump(l, level),
                 None => Version::new(0, 1, 0),
@@ -151,7 +152,10 @@ mod tests {
         assert_eq!(parse_version("v1.2.3", "v").unwrap(), v("1.2.3"));
         assert_eq!(parse_version("1.2.3", "v").unwrap(), v("1.2.3"));
         assert_eq!(parse_version("rel-1.2.3", "rel-").unwrap(), v("1.2.3"));
-        assert!(matches!(parse_version("1.2", "v"), Err(Error::NotSemver(_))));
+        assert!(matches!(
+            parse_version("1.2", "v"),
+            Err(Error::NotSemver(_))
+        ));
     }
 
     #[test]
@@ -165,9 +169,15 @@ mod tests {
         let cfg = ReleaseConfig::default();
         let last = v("1.2.3");
         let spec = VersionSpec::parse("1.2.3");
-        assert!(matches!(next_version(&spec, Some(&last), &notes, &cfg), Err(Error::NotGreater { .. })));
+        assert!(matches!(
+            next_version(&spec, Some(&last), &notes, &cfg),
+            Err(Error::NotGreater { .. })
+        ));
         let spec = VersionSpec::parse("1.3.0");
-        assert_eq!(next_version(&spec, Some(&last), &notes, &cfg).unwrap(), v("1.3.0"));
+        assert_eq!(
+            next_version(&spec, Some(&last), &notes, &cfg).unwrap(),
+            v("1.3.0")
+        );
         assert!(matches!(
             next_version(&VersionSpec::Auto, Some(&last), &notes, &cfg),
             Err(Error::NothingToBump(_))

@@ -203,7 +203,10 @@ impl CharOffsets {
         if self.table.is_empty() {
             char_index
         } else {
-            self.table.get(char_index).copied().unwrap_or_else(|| self.table.last().copied().unwrap_or(0))
+            self.table
+                .get(char_index)
+                .copied()
+                .unwrap_or_else(|| self.table.last().copied().unwrap_or(0))
         }
     }
 }
@@ -252,8 +255,12 @@ fn plain_safe(value: &str) -> bool {
         return false;
     }
     let lower = value.to_ascii_lowercase();
-    let keyword = ["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"].contains(&lower.as_str());
-    let numeric = value.parse::<f64>().is_ok() || value.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+    let keyword = [
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
+    ]
+    .contains(&lower.as_str());
+    let numeric =
+        value.parse::<f64>().is_ok() || value.bytes().all(|b| b.is_ascii_digit() || b == b'_');
     !keyword && !numeric
 }
 
@@ -277,7 +284,12 @@ mod tests {
 
     fn tag_of(src: &str) -> Scalar {
         let docs = parse(src).unwrap();
-        docs[0].path(&["spec", "ref", "tag"]).unwrap().scalar().unwrap().clone()
+        docs[0]
+            .path(&["spec", "ref", "tag"])
+            .unwrap()
+            .scalar()
+            .unwrap()
+            .clone()
     }
 
     #[test]
@@ -303,7 +315,10 @@ mod tests {
         let s = tag_of(src);
         let text = render_like(&s, "v0.2.0").unwrap();
         let out = splice(src, &mut [(s, text)]);
-        assert_eq!(out, "# ü\nspec:\n  ref:\n    tag: 'v0.2.0'   # keep\n  url: x\n");
+        assert_eq!(
+            out,
+            "# ü\nspec:\n  ref:\n    tag: 'v0.2.0'   # keep\n  url: x\n"
+        );
     }
 
     #[test]
@@ -312,15 +327,25 @@ mod tests {
         assert_eq!(render_like(&s, "1.2").unwrap(), "\"1.2\"");
         assert_eq!(render_like(&s, "true").unwrap(), "\"true\"");
         assert_eq!(render_like(&s, "0.1.2").unwrap(), "0.1.2");
-        assert_eq!(render_like(&s, ">=1.0.0 <2.0.0").unwrap(), "\">=1.0.0 <2.0.0\"");
+        assert_eq!(
+            render_like(&s, ">=1.0.0 <2.0.0").unwrap(),
+            "\">=1.0.0 <2.0.0\""
+        );
     }
 
     #[test]
     fn multi_document_and_nesting() {
-        let docs = parse("a: 1\n---\nkind: X\nmetadata:\n  labels:\n    k: v\nlist: [1, 2]\n").unwrap();
+        let docs =
+            parse("a: 1\n---\nkind: X\nmetadata:\n  labels:\n    k: v\nlist: [1, 2]\n").unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1].path(&["kind"]).and_then(Node::str), Some("X"));
-        assert_eq!(docs[1].path(&["metadata", "labels"]).unwrap().string_pairs(), [("k", "v")]);
+        assert_eq!(
+            docs[1]
+                .path(&["metadata", "labels"])
+                .unwrap()
+                .string_pairs(),
+            [("k", "v")]
+        );
         assert!(matches!(docs[1].get("list"), Some(Node::Seq(v)) if v.len() == 2));
     }
 

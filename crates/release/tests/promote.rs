@@ -254,3 +254,48 @@ fn promote_refuses_a_commit_pin() {
         "r.yaml:6: GitRepository release pins spec.ref.commit, which promote does not edit"
     );
 }
+
+#[test]
+fn promote_pushes_the_branch() {
+    if !git_or_skip("promote_pushes_the_branch") {
+        return;
+    }
+    let mut f = Fixture::new("promote-push");
+    f.write(
+        "r.yaml",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: release}\nspec:\n  ref:\n    tag: v0.1.0\n",
+    );
+    f.commit("x", "feat: one (#1)");
+    f.tag("v0.1.0");
+    f.commit("x", "fix: two (#2)");
+    f.tag("v0.1.1");
+    let remote = common::TempDir::new("promote-push-remote");
+    git_in(&remote.0, &["init", "-q", "--bare"]);
+    f.git(&["remote", "add", "origin", remote.0.to_str().unwrap()]);
+    let repo = Repo::open(f.path()).unwrap();
+    let mut args = PromoteArgs::new("0.1.1", "prod");
+    args.push = true;
+    let p = promote(&repo, &args, &Config::default()).unwrap();
+    assert!(p.pushed);
+    let refs = git_in(
+        &remote.0,
+        &["for-each-ref", "--format=%(refname) %(objectname)"],
+    );
+    assert_eq!(
+        refs.trim(),
+        format!("refs/heads/promote/v0.1.1-prod {}", p.commit)
+    );
+
+    // A remote that does not exist: the error names the git command.
+    let mut cfg = Config::default();
+    cfg.promote.remote = "nowhere".into();
+    let mut args = PromoteArgs::new("0.1.1", "prod");
+    args.push = true;
+    f.git(&["branch", "-D", "promote/v0.1.1-prod"]);
+    let e = promote(&repo, &args, &cfg).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("`git push nowhere refs/heads/promote/v0.1.1-prod"),
+        "{e}"
+    );
+}

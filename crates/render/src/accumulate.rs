@@ -8,7 +8,7 @@ use crate::fieldspec::TransformerConfig;
 use crate::kustomization::{Kustomization, Patch, Var, KUSTOMIZATION_FILE_NAMES};
 use crate::loader::Loader;
 use crate::resmap::ResMap;
-use crate::resource::Resource;
+use crate::resource::{Origin, Resource};
 use crate::{generate, hash, patch, reader, replacement, transform, vars};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -67,6 +67,9 @@ pub enum Source {
 pub struct Target {
     pub ldr: Loader,
     pub k: Kustomization,
+    /// With `buildMetadata`: the path of this kustomization's directory relative to the top
+    /// one, for origin and transformer annotations; `None` when not tracking.
+    pub origin: Option<PathBuf>,
 }
 
 /// Is this a remote (URL or git) reference kustomize would fetch?
@@ -113,7 +116,7 @@ pub fn read_kustomization(ldr: &mut Loader, referrer: &Path) -> Result<Kustomiza
 
 /// Parse kustomization text, with kustomize's fixes and checks.
 pub fn parse_kustomization(file: &Path, text: &str) -> Result<Kustomization, RenderError> {
-    let value = flotilla_yaml::parse_one(text).map_err(|e| RenderError::Yaml {
+    let value = flotilla_yaml::parse_one_yaml11(text).map_err(|e| RenderError::Yaml {
         path: file.to_path_buf(),
         line: e.line,
         column: e.column,
@@ -124,6 +127,12 @@ pub fn parse_kustomization(file: &Path, text: &str) -> Result<Kustomization, Ren
         v => v,
     };
     crate::kustomization::normalize_field_names(&mut value);
+    if is_empty_kustomization(&value) {
+        return Err(RenderError::Kustomization {
+            path: file.to_path_buf(),
+            message: "kustomization is empty".into(),
+        });
+    }
     let mut k: Kustomization =
         serde_json::from_value(value).map_err(|e| RenderError::Kustomization {
             path: file.to_path_buf(),
@@ -161,6 +170,21 @@ pub fn parse_kustomization(file: &Path, text: &str) -> Result<Kustomization, Ren
     Ok(k)
 }
 
+/// kustomize's `CheckEmpty`: nothing but type and object metadata, or only zero values
+/// (Go's `reflect.DeepEqual` with an empty struct: `[]` and `{}` are not zero, `null` is).
+fn is_empty_kustomization(v: &Value) -> bool {
+    let Value::Object(m) = v else { return false };
+    m.iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata"))
+        .all(|(_, v)| match v {
+            Value::Null => true,
+            Value::Bool(b) => !b,
+            Value::String(s) => s.is_empty(),
+            Value::Number(n) => n.as_f64() == Some(0.0),
+            _ => false,
+        })
+}
+
 impl Target {
     /// Open the kustomization of `ldr`'s root.
     pub fn open(mut ldr: Loader, source: Source, referrer: &Path) -> Result<Target, RenderError> {
@@ -168,7 +192,56 @@ impl Target {
             Source::File => read_kustomization(&mut ldr, referrer)?,
             Source::Generated(k) => *k,
         };
-        Ok(Target { ldr, k })
+        Ok(Target {
+            ldr,
+            k,
+            origin: None,
+        })
+    }
+
+    /// A child target (base or component) of this one: inherits the top's `buildMetadata`
+    /// and extends the origin path by `entry`, as kustomize does.
+    fn open_child(&self, entry: &str, field: &str) -> Result<Target, RenderError> {
+        let child = self.ldr.child(entry, field)?;
+        let mut t = Target::open(child, Source::File, self.kfile())?;
+        t.k.build_metadata = self.k.build_metadata.clone();
+        t.origin = self
+            .origin
+            .as_ref()
+            .map(|o| crate::loader::normalize(&o.join(entry)));
+        Ok(t)
+    }
+
+    /// The origin of something configured in this kustomization file by a built-in plugin.
+    fn builtin_origin(&self, kind: &str) -> Option<Origin> {
+        let prefix = self.origin.as_ref()?;
+        let file = self
+            .ldr
+            .kustomization_file()
+            .file_name()
+            .filter(|_| self.ldr.kustomization_file() != self.ldr.root())
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "kustomization.yaml".to_string());
+        Some(Origin::builtin(
+            crate::loader::normalize(&prefix.join(file))
+                .to_string_lossy()
+                .to_string(),
+            kind,
+        ))
+    }
+
+    /// kustomize's `AddTransformerAnnotation` after a configured transformer ran.
+    fn record_transformer(&self, rm: &mut ResMap, kind: &str) {
+        let Some(origin) = self.builtin_origin(kind) else {
+            return;
+        };
+        for r in rm.iter_mut() {
+            if r.meta.origin.is_none() {
+                r.meta.origin = Some(origin.clone());
+            } else {
+                r.meta.transformations.push(origin.clone());
+            }
+        }
     }
 
     fn kfile(&self) -> &Path {
@@ -224,8 +297,7 @@ impl Target {
                     entry: c.clone(),
                 });
             }
-            let child = self.ldr.child(c, "components")?;
-            let t = Target::open(child, Source::File, self.kfile())?;
+            let t = self.open_child(c, "components")?;
             if !t.k.is_component() {
                 return Err(RenderError::Field {
                     path: t.kfile().to_path_buf(),
@@ -257,8 +329,7 @@ impl Target {
             }
             let path = self.ldr.resolve(entry);
             if path.is_dir() {
-                let child = self.ldr.child(entry, "resources")?;
-                let t = Target::open(child, Source::File, self.kfile())?;
+                let t = self.open_child(entry, "resources")?;
                 if t.k.is_component() {
                     return Err(RenderError::Field {
                         path: t.kfile().to_path_buf(),
@@ -274,7 +345,13 @@ impl Target {
             } else {
                 let (p, text) = self.ldr.read_string(entry, "resources")?;
                 for mut r in reader::resources_from_str(&p, &text)? {
-                    r.meta.origin_path = Some(entry.clone());
+                    if let Some(o) = &self.origin {
+                        r.meta.origin = Some(Origin::file(
+                            crate::loader::normalize(&o.join(entry))
+                                .to_string_lossy()
+                                .to_string(),
+                        ));
+                    }
                     acc.resources.append(r)?;
                 }
             }
@@ -286,10 +363,14 @@ impl Target {
         let global = self.k.generator_options.as_ref();
         let mut generated = Vec::new();
         for g in &self.k.config_map_generator {
-            generated.push(generate::config_map(&self.ldr, g, global)?);
+            let mut r = generate::config_map(&self.ldr, g, global)?;
+            r.meta.origin = self.builtin_origin("ConfigMapGenerator");
+            generated.push(r);
         }
         for g in &self.k.secret_generator {
-            generated.push(generate::secret(&self.ldr, g, global)?);
+            let mut r = generate::secret(&self.ldr, g, global)?;
+            r.meta.origin = self.builtin_origin("SecretGenerator");
+            generated.push(r);
         }
         for r in generated {
             acc.resources
@@ -307,33 +388,54 @@ impl Target {
         for entry in &k.patches_strategic_merge {
             self.apply_patches_strategic_merge(rm, entry)?;
         }
+        if !k.patches_strategic_merge.is_empty() {
+            self.record_transformer(rm, "PatchStrategicMergeTransformer");
+        }
         for p in &k.patches {
             self.apply_patch(rm, p, "patches")?;
+            self.record_transformer(rm, "PatchTransformer");
         }
         if !k.namespace.is_empty() {
             transform::namespace::apply(rm, &k.namespace, &cfg)?;
+            self.record_transformer(rm, "NamespaceTransformer");
         }
         if !k.name_prefix.is_empty() || !k.name_suffix.is_empty() {
             transform::prefix_suffix::apply(rm, &k.name_prefix, &k.name_suffix, &cfg)?;
+            if !k.name_prefix.is_empty() {
+                self.record_transformer(rm, "PrefixTransformer");
+            }
+            if !k.name_suffix.is_empty() {
+                self.record_transformer(rm, "SuffixTransformer");
+            }
         }
         // kustomize runs the `labels:` entries before `commonLabels`.
         for l in &k.labels {
             transform::labels::apply_labels(rm, l, &cfg)?;
+            self.record_transformer(rm, "LabelTransformer");
         }
         if !k.common_labels.is_empty() {
             transform::labels::apply_common_labels(rm, &k.common_labels, &cfg)?;
+            self.record_transformer(rm, "LabelTransformer");
         }
         if !k.common_annotations.is_empty() {
             transform::annotations::apply(rm, &k.common_annotations, &cfg)?;
+            self.record_transformer(rm, "AnnotationsTransformer");
         }
         for p in &k.patches_json6902 {
             self.apply_json6902_entry(rm, p)?;
+            self.record_transformer(rm, "PatchJson6902Transformer");
         }
         if !k.replicas.is_empty() {
             transform::replicas::apply(rm, &k.replicas, &cfg)?;
+            for _ in &k.replicas {
+                self.record_transformer(rm, "ReplicaCountTransformer");
+            }
         }
         if !k.images.is_empty() {
             transform::images::apply(rm, &k.images, &cfg)?;
+            for _ in &k.images {
+                self.record_transformer(rm, "ImageTagTransformer");
+            }
         }
         if !k.replacements.is_empty() {
             let mut all = Vec::new();
@@ -341,6 +443,7 @@ impl Target {
                 all.extend(replacement::load(&self.ldr, r)?);
             }
             replacement::apply(rm, &all)?;
+            self.record_transformer(rm, "ReplacementTransformer");
         }
         if !k.transformers.is_empty() {
             return Err(RenderError::Unsupported {

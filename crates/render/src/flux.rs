@@ -17,6 +17,12 @@ pub fn has_kustomization(dir: &Path) -> bool {
 pub fn generate(root: &Path) -> Result<Kustomization, RenderError> {
     let mut resources = Vec::new();
     walk(root, root, &mut resources)?;
+    if resources.is_empty() {
+        return Err(RenderError::Kustomization {
+            path: root.to_path_buf(),
+            message: "no Kubernetes manifests (.yaml/.yml) below this path; the generated kustomization would be empty".into(),
+        });
+    }
     let mut k = Kustomization {
         resources,
         ..Default::default()

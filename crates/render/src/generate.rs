@@ -359,8 +359,9 @@ pub fn merge_generated(
     }
     let mut meta = existing.meta.clone();
     meta.needs_hash = existing.meta.needs_hash && res.meta.needs_hash;
-    if behavior == Behavior::Replace && res.meta.origin_generator.is_some() {
-        meta.origin_generator = res.meta.origin_generator.take();
+    // kustomize keeps the old origin on merge and takes the new one on replace.
+    if behavior == Behavior::Replace && res.meta.origin.is_some() {
+        meta.origin = res.meta.origin.take();
     }
     res.meta = meta;
     *existing = res;

@@ -88,7 +88,10 @@ pub fn build(dir: &Path, opts: &Options) -> Result<Rendered, RenderError> {
     } else {
         Source::File
     };
-    let target = Target::open(ldr, source, dir)?;
+    let mut target = Target::open(ldr, source, dir)?;
+    if !target.k.build_metadata.is_empty() {
+        target.origin = Some(std::path::PathBuf::new());
+    }
     if target.k.is_component() {
         return Err(RenderError::Field {
             path: target.ldr.kustomization_file().to_path_buf(),
@@ -115,6 +118,38 @@ pub fn build(dir: &Path, opts: &Options) -> Result<Rendered, RenderError> {
                 l.insert(
                     "app.kubernetes.io/managed-by".into(),
                     Value::String("kustomize-(devel)".into()),
+                );
+            }
+        }
+    }
+    let origins = target
+        .k
+        .build_metadata
+        .iter()
+        .any(|m| m == "originAnnotations");
+    let transformations = target
+        .k
+        .build_metadata
+        .iter()
+        .any(|m| m == "transformerAnnotations");
+    for r in &mut resources {
+        let origin = r.meta.origin.clone().filter(|_| origins);
+        let list = std::mem::take(&mut r.meta.transformations);
+        let md = r.metadata_mut();
+        let annotations = md
+            .entry("annotations")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Value::Object(a) = annotations {
+            if let Some(o) = origin {
+                a.insert(
+                    "config.kubernetes.io/origin".into(),
+                    Value::String(o.annotation()),
+                );
+            }
+            if transformations && !list.is_empty() {
+                a.insert(
+                    "alpha.config.kubernetes.io/transformations".into(),
+                    Value::String(resource::Origin::list_annotation(&list)),
                 );
             }
         }

@@ -129,13 +129,87 @@ pub struct BuildMeta {
     pub needs_hash: bool,
     /// Generator behaviour (create, merge, replace); `None` for ordinary resources.
     pub behavior: Option<Behavior>,
-    /// Path of the file (relative to the top kustomization) the resource came from, for
-    /// `buildMetadata: [originAnnotations]`.
-    pub origin_path: Option<String>,
-    /// For generated resources: the generator config origin (`configMapGenerator`, ...).
-    pub origin_generator: Option<String>,
-    /// Names of the transformers that touched this resource, for `transformerAnnotations`.
-    pub transformations: Vec<String>,
+    /// Where the resource came from (a file, or the generator that made it), kept when the
+    /// top kustomization asks for `buildMetadata`.
+    pub origin: Option<Origin>,
+    /// The transformers that ran over this resource, for `transformerAnnotations`.
+    pub transformations: Vec<Origin>,
+}
+
+/// kustomize's `resource.Origin`: a file path relative to the top kustomization, or the
+/// kustomization file and built-in plugin kind that produced or changed a resource.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub path: String,
+    pub configured_in: String,
+    pub configured_by_kind: String,
+}
+
+impl Origin {
+    pub fn file(path: String) -> Origin {
+        Origin {
+            path,
+            ..Default::default()
+        }
+    }
+
+    pub fn builtin(configured_in: String, kind: &str) -> Origin {
+        Origin {
+            configured_in,
+            configured_by_kind: kind.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// The YAML lines of this origin, each prefixed by `indent` (the first by `first`).
+    fn write(&self, out: &mut String, first: &str, indent: &str) {
+        let mut lead = first;
+        if !self.path.is_empty() {
+            out.push_str(&format!("{lead}path: {}\n", scalar(&self.path)));
+            lead = indent;
+        }
+        if !self.configured_in.is_empty() {
+            out.push_str(&format!(
+                "{lead}configuredIn: {}\n",
+                scalar(&self.configured_in)
+            ));
+            out.push_str(&format!(
+                "{indent}configuredBy:\n{indent}  apiVersion: builtin\n{indent}  kind: {}\n",
+                self.configured_by_kind
+            ));
+        }
+    }
+
+    /// The `config.kubernetes.io/origin` annotation value.
+    pub fn annotation(&self) -> String {
+        let mut s = String::new();
+        self.write(&mut s, "", "");
+        s
+    }
+
+    /// The `alpha.config.kubernetes.io/transformations` annotation value.
+    pub fn list_annotation(list: &[Origin]) -> String {
+        let mut s = String::new();
+        for o in list {
+            o.write(&mut s, "- ", "  ");
+        }
+        s
+    }
+}
+
+/// A string as a YAML scalar: plain when that reads back as the same string, else quoted.
+fn scalar(s: &str) -> String {
+    let safe = !s.is_empty()
+        && !s.starts_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '_'));
+    if safe && flotilla_yaml::parse_one(s).ok() == Some(Value::String(s.to_string())) {
+        s.to_string()
+    } else {
+        flotilla_yaml::to_yaml(&Value::String(s.to_string()))
+            .trim_end()
+            .to_string()
+    }
 }
 
 /// One Kubernetes object in a build.

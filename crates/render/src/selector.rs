@@ -9,8 +9,10 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 /// A compiled [`Selector`].
-pub struct Matcher<'a> {
-    sel: &'a Selector,
+pub struct Matcher {
+    group: Option<Regex>,
+    version: Option<Regex>,
+    kind: Option<Regex>,
     name: Option<Regex>,
     namespace: Option<Regex>,
     labels: Option<LabelSelector>,
@@ -28,10 +30,12 @@ fn anchored(pattern: &str, what: &str) -> Result<Option<Regex>, RenderError> {
         })
 }
 
-impl<'a> Matcher<'a> {
-    pub fn new(sel: &'a Selector) -> Result<Matcher<'a>, RenderError> {
+impl Matcher {
+    pub fn new(sel: &Selector) -> Result<Matcher, RenderError> {
         Ok(Matcher {
-            sel,
+            group: anchored(&sel.group, "group")?,
+            version: anchored(&sel.version, "version")?,
+            kind: anchored(&sel.kind, "kind")?,
             name: anchored(&sel.name, "name")?,
             namespace: anchored(&sel.namespace, "namespace")?,
             labels: LabelSelector::parse_opt(&sel.label_selector)?,
@@ -61,10 +65,11 @@ impl<'a> Matcher<'a> {
                 return false;
             }
         }
-        let s = self.sel;
-        if (!s.group.is_empty() && s.group != cur.group)
-            || (!s.version.is_empty() && s.version != cur.version)
-            || (!s.kind.is_empty() && s.kind != cur.kind)
+        // Group, version and kind are anchored regular expressions too.
+        let gvk_ok = |re: &Option<Regex>, v: &str| re.as_ref().is_none_or(|re| re.is_match(v));
+        if !gvk_ok(&self.group, &cur.group)
+            || !gvk_ok(&self.version, &cur.version)
+            || !gvk_ok(&self.kind, &cur.kind)
         {
             return false;
         }

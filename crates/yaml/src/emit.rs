@@ -324,19 +324,29 @@ impl<'o> Emitter<'o> {
 
     fn node(&mut self, v: &Value, ctx: Ctx) {
         match v {
-            Value::Null => self.scalar("null", Style::Plain, ctx),
-            Value::Bool(b) => self.scalar(if *b { "true" } else { "false" }, Style::Plain, ctx),
-            Value::Number(n) => {
-                let mut s = String::new();
-                write_number(&mut s, n);
-                self.scalar(&s, Style::Plain, ctx);
-            }
+            // These always come out as short plain ASCII scalars: write them directly.
+            Value::Null => self.plain_ascii(|o| o.push_str("null")),
+            Value::Bool(b) => self.plain_ascii(|o| o.push_str(if *b { "true" } else { "false" })),
+            Value::Number(n) => self.plain_ascii(|o| write_number(o, n)),
             Value::String(s) => self.string(&json_roundtrip_str(s), ctx),
             Value::Array(a) if a.is_empty() => self.empty_flow("[", "]"),
             Value::Object(m) if m.is_empty() => self.empty_flow("{", "}"),
             Value::Array(a) => self.block_sequence(a, ctx),
             Value::Object(m) => self.block_mapping(m),
         }
+    }
+
+    /// A plain scalar known to be single-line ASCII that libyaml would write unchanged
+    /// (`null`, booleans, numbers), written without analysis or allocation.
+    fn plain_ascii(&mut self, write: impl FnOnce(&mut String)) {
+        if !self.whitespace {
+            self.put(' ');
+        }
+        let before = self.out.len();
+        write(self.out);
+        self.column += self.out.len() - before;
+        self.whitespace = false;
+        self.indention = false;
     }
 
     fn empty_flow(&mut self, open: &str, close: &str) {

@@ -15,6 +15,22 @@
 //!   plain / single / double / literal style, folding at 80 columns, `|`/`|-`/`|+` with
 //!   indentation indicators, numbers through Go's float formatting.
 //!
+//! Kustomize's own detours are reproduced too: kyaml's go-yaml v3 round trip (which mangles
+//! folded `>` scalars with more-indented lines and drops the first quoted `"<<"` key),
+//! go-yaml v2 re-reading the JSON (a raw U+0085 in a string folds to a space; in a key it is
+//! an error), and the characters go-yaml v2 refuses (DEL, C1 controls, U+FFFE/U+FFFF) are
+//! parse errors.
+//!
+//! Known divergences from kustomize (all outside ordinary manifests):
+//! * Raw (unescaped) U+0085, U+2028, U+2029 in the *input* are line breaks for go-yaml but
+//!   ordinary characters for the YAML 1.2 parser used here (escaped forms behave the same).
+//! * YAML 1.2-only syntax that go-yaml rejects is accepted, e.g. the `"\/"` escape.
+//! * An empty value inside a flow collection (`{a: }`, `[a: ]`) is `null` here; kustomize's
+//!   round trip turns it into `""`.
+//! * Outside ASCII, go-yaml v2's key sorter uses Go's `unicode.IsLetter`/`IsDigit`; here
+//!   Rust's alphabetic/numeric properties stand in for them.
+//! * Error messages (and their positions) are not go-yaml's.
+//!
 //! Module map: `parse` (events → values), `resolve` (scalar resolution shared by both go-yaml
 //! versions), `time` (timestamps), `number` (Go float formatting), `keys` (key order),
 //! `emit` (the libyaml emitter replay).
@@ -61,7 +77,23 @@ pub struct YamlError {
 /// them into Go strings), so `1: a` there gives the key `"1"`. Empty documents yield
 /// `Value::Null`.
 pub fn parse_documents(src: &str) -> Result<Vec<Document>, YamlError> {
-    parse::parse_stream(src)
+    parse::parse_stream(src, resolve::Schema::V3)
+}
+
+/// Parse one document as `sigs.k8s.io/yaml.Unmarshal` reads it (go-yaml v2, YAML 1.1 words:
+/// `y`, `yes`, `on`, `off`, ... are booleans, boolean keys become `"true"`/`"false"`).
+/// kustomize reads kustomization files this way.
+pub fn parse_one_yaml11(src: &str) -> Result<Value, YamlError> {
+    let mut docs = parse::parse_stream(src, resolve::Schema::V2)?;
+    match docs.len() {
+        0 => Ok(Value::Null),
+        1 => Ok(docs.remove(0).value),
+        n => Err(YamlError {
+            line: docs[1].line,
+            column: 1,
+            message: format!("expected a single YAML document, found {n}"),
+        }),
+    }
 }
 
 /// Convenience: exactly one document expected (empty input -> `Value::Null`).

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, StrInput, Tag};
 use serde_json::{Map, Number, Value};
 
-use crate::resolve::{resolve_tagged, Resolved};
+use crate::resolve::{resolve_plain, resolve_tagged, Resolved, Schema};
 use crate::{Document, YamlError};
 
 /// Nesting deeper than this is rejected instead of risking the stack.
@@ -234,15 +234,24 @@ fn kyaml_refold(v: String) -> String {
     out
 }
 
+/// Resolve an untagged plain scalar with the loader's schema.
+fn resolve_untagged(text: &str, schema: Schema) -> Resolved {
+    match schema {
+        Schema::V3 => resolve_tagged(text, None),
+        Schema::V2 => resolve_plain(text, Schema::V2),
+    }
+}
+
 /// A scalar as go-yaml v3 decodes it into `interface{}`.
 fn scalar_value(
     text: Cow<'_, str>,
     style: ScalarStyle,
     tag: Option<&Tag>,
     span: Span,
+    schema: Schema,
 ) -> Result<Value, YamlError> {
     let v = match tag_kind(tag) {
-        TagKind::None if style == ScalarStyle::Plain => match resolve_tagged(&text, None) {
+        TagKind::None if style == ScalarStyle::Plain => match resolve_untagged(&text, schema) {
             Resolved::Str | Resolved::Merge => Value::String(text.into_owned()),
             r => number_value(r, span)?,
         },
@@ -301,6 +310,7 @@ enum Key {
 
 struct Loader<'a> {
     parser: Parser<'a, StrInput<'a>>,
+    schema: Schema,
     anchors: HashMap<usize, (Value, u64)>,
     alias_nodes: u64,
 }
@@ -350,7 +360,7 @@ impl<'a> Loader<'a> {
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let v = scalar_value(text, style, tag.as_deref(), span)?;
+                let v = scalar_value(text, style, tag.as_deref(), span, self.schema)?;
                 self.anchor(anchor, &v, 1);
                 Ok((v, 1))
             }
@@ -401,18 +411,18 @@ impl<'a> Loader<'a> {
                 let resolved = match tag_kind(tag) {
                     // go-yaml v3's parser tags a plain `<<` as a merge key.
                     TagKind::None if plain && text == "<<" => Resolved::Merge,
-                    TagKind::None if plain => resolve_tagged(&text, None),
+                    TagKind::None if plain => resolve_untagged(&text, self.schema),
                     TagKind::None | TagKind::Core("str") => Resolved::Str,
                     TagKind::Core("merge") => Resolved::Merge,
                     TagKind::Core("null") => Resolved::Null,
                     _ => {
                         // Some other tag: the key must still decode under it.
-                        scalar_value(Cow::Borrowed(&text), style, tag, span)?;
+                        scalar_value(Cow::Borrowed(&text), style, tag, span, self.schema)?;
                         Resolved::Bool(false)
                     }
                 };
                 if anchor != 0 {
-                    let v = scalar_value(Cow::Borrowed(&text), style, tag, span)?;
+                    let v = scalar_value(Cow::Borrowed(&text), style, tag, span, self.schema)?;
                     self.anchor(anchor, &v, 1);
                 }
                 match resolved {
@@ -423,6 +433,10 @@ impl<'a> Loader<'a> {
                     Resolved::Str => {
                         check_key(&text, span)?;
                         Ok(Key::Str(text.into_owned()))
+                    }
+                    // sigs.k8s.io/yaml turns YAML 1.1 boolean keys into "true"/"false".
+                    Resolved::Bool(b) if self.schema == Schema::V2 => {
+                        Ok(Key::Str(if b { "true" } else { "false" }.to_string()))
                     }
                     // A resource's top-level keys are decoded into Go strings: the text.
                     _ if top => {
@@ -527,9 +541,10 @@ impl<'a> Loader<'a> {
 }
 
 /// Parse a whole stream.
-pub(crate) fn parse_stream(src: &str) -> Result<Vec<Document>, YamlError> {
+pub(crate) fn parse_stream(src: &str, schema: Schema) -> Result<Vec<Document>, YamlError> {
     let mut l = Loader {
         parser: Parser::new_from_str(src),
+        schema,
         anchors: HashMap::new(),
         alias_nodes: 0,
     };
@@ -557,4 +572,87 @@ pub(crate) fn parse_stream(src: &str) -> Result<Vec<Document>, YamlError> {
         }
     }
     Ok(docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::{parse_documents, parse_one};
+
+    #[test]
+    fn documents_and_lines() {
+        let docs = parse_documents("# c\na: 1\n---\n---\n\nb: [x]\n").unwrap();
+        assert_eq!(docs.len(), 3);
+        assert_eq!((docs[0].line, &docs[0].value), (2, &json!({"a": 1})));
+        assert!(docs[1].value.is_null());
+        assert_eq!((docs[2].line, &docs[2].value), (6, &json!({"b": ["x"]})));
+        assert!(parse_documents("").unwrap().is_empty());
+        assert_eq!(parse_one("").unwrap(), json!(null));
+        assert!(parse_one("a: 1\n---\nb: 2\n").is_err());
+    }
+
+    #[test]
+    fn v3_resolution() {
+        let v = parse_one(
+            "a: on\nb: 0755\nc: 1e3\nd: 2024-01-01\ne: ~\nf: '1'\ng: !!str 1\nh: 1_000\n",
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            json!({"a": "on", "b": 493, "c": 1000.0, "d": "2024-01-01T00:00:00Z", "e": null, "f": "1", "g": "1", "h": 1000})
+        );
+    }
+
+    #[test]
+    fn keys_and_merges() {
+        assert_eq!(
+            parse_one("1: a\ntrue: b\n").unwrap(),
+            json!({"1": "a", "true": "b"})
+        );
+        assert!(parse_one("x:\n  1: a\n").is_err());
+        assert!(parse_one("x:\n  ~: a\n").is_err());
+        let e = parse_one("x:\n  a: 1\n  a: 2\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 3));
+        assert!(
+            e.message.contains("already defined at line 2"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            parse_one("b: &b {p: 1, q: 2}\nm:\n  q: 3\n  <<: [*b, {r: 4, p: 9}]\n").unwrap(),
+            json!({"b": {"p": 1, "q": 2}, "m": {"q": 3, "p": 1, "r": 4}})
+        );
+        assert_eq!(
+            parse_one("m:\n  '<<': {a: 1}\n  b: 2\n").unwrap(),
+            json!({"m": {"b": 2}})
+        );
+        assert!(parse_one("m:\n  <<: 1\n").is_err());
+    }
+
+    #[test]
+    fn kustomize_failures_are_errors() {
+        for src in [
+            "a: .inf\n",
+            "a: !!int abc\n",
+            "a: \"\\x7f\"\n",
+            "a: *nope\n",
+            "a: [\n",
+            "k:\n  \"a\\x85b\": 1\n",
+        ] {
+            assert!(parse_one(src).is_err(), "{src:?}");
+        }
+    }
+
+    #[test]
+    fn folded_scalars_follow_the_kyaml_round_trip() {
+        assert_eq!(
+            parse_one("a: >\n  x\n   more\n  y\n").unwrap(),
+            json!({"a": "x\n\n more\ny\n"})
+        );
+        assert_eq!(
+            parse_one("a: >\n  x\n  y\n\n  z\n").unwrap(),
+            json!({"a": "x y\nz\n"})
+        );
+    }
 }

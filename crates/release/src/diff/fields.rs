@@ -47,7 +47,10 @@ fn walk(path: String, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<Fi
 }
 
 fn join(path: &str, key: &str) -> String {
-    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     match (path.is_empty(), plain) {
         (true, true) => key.to_string(),
         (false, true) => format!("{path}.{key}"),

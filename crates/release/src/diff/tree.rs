@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use gix::ObjectId;
 
-use crate::error::{Result, io};
+use crate::error::{io, Result};
 use crate::repo::Repo;
 
 /// An extracted tree.

@@ -1,6 +1,6 @@
 //! Fixture repositories built with the `git` program (tests only: the crate itself reads
 //! and writes git through gix).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -60,7 +60,7 @@ def write_all():
 
 def docs(*parts):
     """Join documents into one multi-doc YAML stream."""
-    return "---\n".join(D(p) if not p.endswith("\n") else D(p) for p in parts)
+    return "---\n".join(D(p) for p in parts)
 
 
 # ---------------------------------------------------------------------------
@@ -1963,10 +1963,6 @@ case("patches-json6902-from-file-yaml", {
         """,
     "deploy.yaml": deploy(),
     "ops.yaml": """
-        - op: copy
-          from: /spec/template/spec/containers/0/image
-          path: /metadata/annotations
-        """.replace("/metadata/annotations", "/metadata/labels/copied-image-bad") if False else """
         - op: add
           path: /metadata/annotations
           value: {}
@@ -6285,3 +6281,245 @@ case("combo-helm-like-rendered-chart-with-patches", {
         cm("grafana-test", {"run.sh": "echo"}).replace("metadata:\n", "metadata:\n  annotations:\n    helm.sh/hook: test\n"),
         svc("grafana", port=80, target="3000")),
 })
+
+# ===========================================================================
+# 19. additions (append new cases below to keep numbering stable)
+# ===========================================================================
+
+case("buildmetadata-transformer-annotations", {
+    KUST: """
+        buildMetadata:
+        - transformerAnnotations
+        namePrefix: p-
+        commonLabels:
+          tier: "web"
+        resources:
+        - cm.yaml
+        """,
+    "cm.yaml": cm(),
+})
+
+case("patches-target-kind-regex", {
+    KUST: """
+        resources:
+        - res.yaml
+        patches:
+        - target:
+            kind: "Deployment|StatefulSet"
+          patch: |-
+            - op: add
+              path: /spec/revisionHistoryLimit
+              value: 3
+        """,
+    "res.yaml": docs(deploy(), sts(), svc()),
+})
+
+case("kind-list-with-prefix-and-namespace", {
+    KUST: "namePrefix: lst-\nnamespace: lists\nresources:\n- list.yaml\n",
+    "list.yaml": """
+        apiVersion: v1
+        kind: List
+        items:
+        - apiVersion: v1
+          kind: ConfigMap
+          metadata:
+            name: web-config
+          data:
+            a: "1"
+        - apiVersion: apps/v1
+          kind: Deployment
+          metadata:
+            name: web
+          spec:
+            selector:
+              matchLabels:
+                app: web
+            template:
+              metadata:
+                labels:
+                  app: web
+              spec:
+                containers:
+                - name: web
+                  image: nginx
+                  envFrom:
+                  - configMapRef:
+                      name: web-config
+        """,
+})
+
+case("namespace-webhook-service-namespace-kept", {
+    KUST: "namespace: hooks\nnameSuffix: -v2\nresources:\n- res.yaml\n",
+    "res.yaml": docs(svc("injector", port=443, target="9443", ns="system"), WEBHOOK_MUT),
+})
+
+case("labels-include-selectors-false-explicit-on-cronjob-job", {
+    KUST: """
+        labels:
+        - pairs:
+            team: data
+          includeSelectors: false
+          includeTemplates: true
+        resources:
+        - res.yaml
+        """,
+    "res.yaml": docs(cronjob(), D("""
+        apiVersion: batch/v1
+        kind: Job
+        metadata:
+          name: etl
+        spec:
+          template:
+            metadata:
+              labels:
+                job: etl
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: etl
+                image: python:3.12
+        """)),
+})
+
+
+case("generator-options-labels-only-hash-kept", {
+    KUST: """
+        generatorOptions:
+          labels:
+            app.kubernetes.io/managed-by: flotilla
+        resources:
+        - deploy.yaml
+        configMapGenerator:
+        - name: web-config
+          literals:
+          - MODE=fast
+        secretGenerator:
+        - name: web-secret
+          literals:
+          - password=pw
+        """,
+    "deploy.yaml": deploy(cm="web-config", secret="web-secret"),
+})
+
+case("generator-options-immutable-in-overlay-generators", {
+    "base/kustomization.yaml": "configMapGenerator:\n- name: base-cfg\n  literals:\n  - a=1\n",
+    "overlay/kustomization.yaml": """
+        generatorOptions:
+          immutable: true
+          annotations:
+            layer: overlay
+        resources:
+        - ../base
+        configMapGenerator:
+        - name: overlay-cfg
+          literals:
+          - b=2
+        - name: base-cfg
+          behavior: merge
+          literals:
+          - c=3
+        """,
+}, root="overlay")
+
+case("transformers-builtin-prefix-suffix", {
+    KUST: "resources:\n- res.yaml\ntransformers:\n- prefix.yaml\n",
+    "res.yaml": docs(deploy(cm="web-config"), cm()),
+    "prefix.yaml": """
+        apiVersion: builtin
+        kind: PrefixSuffixTransformer
+        metadata:
+          name: customPrefixer
+        prefix: custom-
+        suffix: -t
+        fieldSpecs:
+        - path: metadata/name
+        """,
+})
+
+case("transformers-builtin-labels-and-images", {
+    KUST: "resources:\n- deploy.yaml\ntransformers:\n- labels.yaml\n- images.yaml\n",
+    "deploy.yaml": deploy(),
+    "labels.yaml": """
+        apiVersion: builtin
+        kind: LabelTransformer
+        metadata:
+          name: add-team
+        labels:
+          team: infra
+        fieldSpecs:
+        - path: metadata/labels
+          create: true
+        - path: spec/template/metadata/labels
+          create: true
+          kind: Deployment
+        """,
+    "images.yaml": """
+        apiVersion: builtin
+        kind: ImageTagTransformer
+        metadata:
+          name: pin-nginx
+        imageTag:
+          name: nginx
+          newTag: 1.27.2
+        """,
+})
+
+case("transformers-inline-builtin", {
+    KUST: """
+        resources:
+        - cm.yaml
+        transformers:
+        - |-
+          apiVersion: builtin
+          kind: AnnotationsTransformer
+          metadata:
+            name: inline-annotations
+          annotations:
+            inline: "true"
+          fieldSpecs:
+          - path: metadata/annotations
+            create: true
+        """,
+    "cm.yaml": cm(),
+})
+
+case("generators-builtin-configmap-and-secret", {
+    KUST: "resources:\n- deploy.yaml\ngenerators:\n- cm-gen.yaml\n- secret-gen.yaml\n",
+    "deploy.yaml": deploy(cm="web-config", secret="web-secret"),
+    "cm-gen.yaml": """
+        apiVersion: builtin
+        kind: ConfigMapGenerator
+        metadata:
+          name: web-config
+        literals:
+        - LOG_LEVEL=info
+        - FROM=plugin-config
+        """,
+    "secret-gen.yaml": """
+        apiVersion: builtin
+        kind: SecretGenerator
+        metadata:
+          name: web-secret
+        type: Opaque
+        literals:
+        - password=from-generator
+        """,
+})
+
+case("crds-field-in-base-applies-to-overlay", {
+    "base/kustomization.yaml": "crds:\n- crds.json\nresources:\n- res.yaml\n",
+    "base/crds.json": CRDS_OPENAPI,
+    "base/res.yaml": docs(BACKUP_CR, cm("backup-settings", {"bucket": "b"}), secret("s3-creds")),
+    "overlay/kustomization.yaml": "nameSuffix: -prod\nresources:\n- ../base\n",
+}, root="overlay")
+
+case("openapi-yaml-schema-in-overlay", {
+    "base/kustomization.yaml": "resources:\n- widget.yaml\n",
+    "base/widget.yaml": WIDGET_PARTS,
+    "overlay/kustomization.yaml": "openapi:\n  path: schema.yaml\nresources:\n- ../base\npatches:\n" + D(WIDGET_PARTS_PATCH),
+    "overlay/schema.yaml": "# OpenAPI schema in YAML form\n" + __import__("json").dumps(__import__("json").loads(OPENAPI_SCHEMA), indent=1).replace('"', "'") + "\n",
+}, root="overlay")
+
+
+if __name__ == "__main__":
+    write_all()

@@ -24,6 +24,14 @@ enum Command {
     /// Render a kustomization directory, exactly as `kubectl kustomize DIR` prints it.
     #[command(long_about = commands::build::LONG_ABOUT)]
     Build(commands::build::Args),
+    /// Release tooling: lint conventional titles, write notes, tag versions.
+    #[command(subcommand)]
+    Release(commands::release::ReleaseCommand),
+    /// Move an environment's release pin to VERSION on a new branch, in one reviewed commit.
+    Promote(commands::release::PromoteArgs),
+    /// Render every Kustomization the chosen clusters run at two revisions and show what
+    /// changes (exit 0: no change, 1: changes, 2: error).
+    Diff(commands::release::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +45,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Build(args) => commands::build::run(args),
+        Command::Release(cmd) => commands::release::release(cmd),
+        Command::Promote(args) => commands::release::promote(args),
+        Command::Diff(args) => return commands::release::diff(args),
     };
     match result {
         Ok(code) => code,

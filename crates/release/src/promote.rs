@@ -266,7 +266,25 @@ pub fn promote(repo: &Repo, args: &PromoteArgs, cfg: &Config) -> Result<Promotio
     }
 
     let notes = promotion_notes(repo, &tag, tag_commit, &version, oldest.as_ref(), cfg)?;
-    let target = match &args.provider {
+    // The provider named in the title: as given, or the one every edited pin lives under
+    // (`providers/<provider>/...`).
+    let inferred = {
+        let mut ps: Vec<Option<&str>> = edits
+            .iter()
+            .map(|e| {
+                let mut parts = e.file.split('/');
+                parts.position(|c| c == "providers")?;
+                parts.next()
+            })
+            .collect();
+        ps.sort_unstable();
+        ps.dedup();
+        match ps.as_slice() {
+            [Some(p)] => Some(p.to_string()),
+            _ => None,
+        }
+    };
+    let target = match args.provider.clone().or(inferred) {
         Some(p) => format!("{p} {}", args.env),
         None => args.env.clone(),
     };

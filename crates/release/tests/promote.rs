@@ -151,7 +151,7 @@ fn promote_platform_refusals() {
     assert_eq!(p.branch, "promote/v0.1.0-prod");
     assert!(
         p.message
-            .starts_with("chore(release): promote v0.1.0 to prod\n"),
+            .starts_with("chore(release): promote v0.1.0 to aws prod\n"),
         "{}",
         p.message
     );

@@ -1,2 +1,3 @@
 //! One module per `flotilla` sub-command.
 pub mod build;
+pub mod release;

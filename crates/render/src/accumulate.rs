@@ -1,17 +1,24 @@
 //! The build of one kustomization directory (kustomize's `KustTarget`): resources and bases,
-//! generators, components, then the built-in transformers in kustomize's order; the top
-//! level then adds hash suffixes, fixes name references, resolves vars and drops
-//! local-config objects.
+//! generators (built-in fields, then `generators:` plugin configs), components, then the
+//! built-in transformers in kustomize's order followed by the `transformers:` plugin
+//! configs (see [`crate::plugins`]); the top level then adds hash suffixes, fixes name
+//! references, resolves vars and drops local-config objects. Patch application lives in
+//! `patches`, the build-wide `openapi:` schema in `openapi`.
+
+mod openapi;
+mod patches;
 
 use crate::error::RenderError;
 use crate::fieldspec::TransformerConfig;
-use crate::kustomization::{Kustomization, Patch, Var, KUSTOMIZATION_FILE_NAMES};
+use crate::kustomization::{Kustomization, Var, KUSTOMIZATION_FILE_NAMES};
 use crate::loader::Loader;
 use crate::resmap::ResMap;
-use crate::resource::{Origin, Resource};
-use crate::{generate, hash, patch, reader, replacement, transform, vars};
+use crate::resource::Origin;
+use crate::{generate, hash, plugins, reader, replacement, transform, vars};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+
+pub use openapi::{OpenApiState, SharedOpenApi};
 
 /// Resources plus the transformer configuration and vars gathered on the way.
 #[derive(Debug, Default)]
@@ -70,6 +77,8 @@ pub struct Target {
     /// With `buildMetadata`: the path of this kustomization's directory relative to the top
     /// one, for origin and transformer annotations; `None` when not tracking.
     pub origin: Option<PathBuf>,
+    /// The build's OpenAPI schema state, shared by every target of the build.
+    pub(crate) openapi: SharedOpenApi,
 }
 
 /// Is this a remote (URL or git) reference kustomize would fetch?
@@ -153,13 +162,6 @@ pub fn parse_kustomization(file: &Path, text: &str) -> Result<Kustomization, Ren
             what: "Helm chart inflation".into(),
         });
     }
-    if !k.generators.is_empty() {
-        return Err(RenderError::Unsupported {
-            referrer: file.to_path_buf(),
-            field: "generators".into(),
-            what: "generator plugins (KRM functions, exec and container plugins)".into(),
-        });
-    }
     if !k.validators.is_empty() {
         return Err(RenderError::Unsupported {
             referrer: file.to_path_buf(),
@@ -196,12 +198,13 @@ impl Target {
             ldr,
             k,
             origin: None,
+            openapi: SharedOpenApi::default(),
         })
     }
 
     /// A child target (base or component) of this one: inherits the top's `buildMetadata`
     /// and extends the origin path by `entry`, as kustomize does.
-    fn open_child(&self, entry: &str, field: &str) -> Result<Target, RenderError> {
+    pub(crate) fn open_child(&self, entry: &str, field: &str) -> Result<Target, RenderError> {
         let child = self.ldr.child(entry, field)?;
         let mut t = Target::open(child, Source::File, self.kfile())?;
         t.k.build_metadata = self.k.build_metadata.clone();
@@ -209,11 +212,13 @@ impl Target {
             .origin
             .as_ref()
             .map(|o| crate::loader::normalize(&o.join(entry)));
+        t.openapi = self.openapi.clone();
+        t.init_openapi(false)?;
         Ok(t)
     }
 
-    /// The origin of something configured in this kustomization file by a built-in plugin.
-    fn builtin_origin(&self, kind: &str) -> Option<Origin> {
+    /// With origin tracking: this kustomization file's path relative to the top one.
+    pub(crate) fn kustomization_origin_path(&self) -> Option<String> {
         let prefix = self.origin.as_ref()?;
         let file = self
             .ldr
@@ -222,29 +227,24 @@ impl Target {
             .filter(|_| self.ldr.kustomization_file() != self.ldr.root())
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| "kustomization.yaml".to_string());
-        Some(Origin::builtin(
+        Some(
             crate::loader::normalize(&prefix.join(file))
                 .to_string_lossy()
                 .to_string(),
-            kind,
-        ))
+        )
+    }
+
+    /// The origin of something configured in this kustomization file by a built-in plugin.
+    fn builtin_origin(&self, kind: &str) -> Option<Origin> {
+        Some(Origin::builtin(self.kustomization_origin_path()?, kind))
     }
 
     /// kustomize's `AddTransformerAnnotation` after a configured transformer ran.
     fn record_transformer(&self, rm: &mut ResMap, kind: &str) {
-        let Some(origin) = self.builtin_origin(kind) else {
-            return;
-        };
-        for r in rm.iter_mut() {
-            if r.meta.origin.is_none() {
-                r.meta.origin = Some(origin.clone());
-            } else {
-                r.meta.transformations.push(origin.clone());
-            }
-        }
+        record_origin(rm, self.builtin_origin(kind));
     }
 
-    fn kfile(&self) -> &Path {
+    pub(crate) fn kfile(&self) -> &Path {
         self.ldr.kustomization_file()
     }
 
@@ -289,6 +289,7 @@ impl Target {
             }
         }
         self.run_generators(&mut acc)?;
+        plugins::run_generators(self, &mut acc.resources)?;
         for c in &self.k.components {
             if is_remote(c) {
                 return Err(RenderError::Remote {
@@ -319,17 +320,28 @@ impl Target {
     }
 
     fn accumulate_resources(&self, acc: &mut Accumulator) -> Result<(), RenderError> {
-        for entry in &self.k.resources {
+        self.accumulate_entries(&self.k.resources, "resources", acc)
+    }
+
+    /// kustomize's `accumulateResources` over `entries` of `field`: files and kustomization
+    /// directories (also used for the plugin configs of `generators:` and `transformers:`).
+    pub(crate) fn accumulate_entries(
+        &self,
+        entries: &[String],
+        field: &str,
+        acc: &mut Accumulator,
+    ) -> Result<(), RenderError> {
+        for entry in entries {
             if is_remote(entry) {
                 return Err(RenderError::Remote {
                     referrer: self.kfile().to_path_buf(),
-                    field: "resources".into(),
+                    field: field.into(),
                     entry: entry.clone(),
                 });
             }
             let path = self.ldr.resolve(entry);
             if path.is_dir() {
-                let t = self.open_child(entry, "resources")?;
+                let t = self.open_child(entry, field)?;
                 if t.k.is_component() {
                     return Err(RenderError::Field {
                         path: t.kfile().to_path_buf(),
@@ -343,7 +355,7 @@ impl Target {
                 let sub = t.accumulate(Accumulator::new())?;
                 acc.merge(sub)?;
             } else {
-                let (p, text) = self.ldr.read_string(entry, "resources")?;
+                let (p, text) = self.ldr.read_string(entry, field)?;
                 for mut r in reader::resources_from_str(&p, &text)? {
                     if let Some(o) = &self.origin {
                         r.meta.origin = Some(Origin::file(
@@ -445,293 +457,23 @@ impl Target {
             replacement::apply(rm, &all)?;
             self.record_transformer(rm, "ReplacementTransformer");
         }
-        if !k.transformers.is_empty() {
-            return Err(RenderError::Unsupported {
-                referrer: self.kfile().to_path_buf(),
-                field: "transformers".into(),
-                what: "transformer plugins (KRM functions, exec and container plugins)".into(),
-            });
-        }
+        plugins::run_transformers(self, rm)?;
         Ok(())
     }
+}
 
-    /// Text of a patch given inline or by `path`.
-    fn patch_text(&self, p: &Patch, field: &str) -> Result<(PathBuf, String), RenderError> {
-        let inline = p.patch.trim();
-        match (inline.is_empty(), p.path.is_empty()) {
-            (true, true) => Err(RenderError::Field {
-                path: self.kfile().to_path_buf(),
-                field: field.into(),
-                message: "must specify one of patch and path".into(),
-            }),
-            (false, false) => Err(RenderError::Field {
-                path: self.kfile().to_path_buf(),
-                field: field.into(),
-                message: "patch and path can't be set at the same time".into(),
-            }),
-            (false, true) => Ok((self.kfile().to_path_buf(), inline.to_string())),
-            (true, false) => self.ldr.read_string(&p.path, field),
-        }
-    }
-
-    fn apply_patch(&self, rm: &mut ResMap, p: &Patch, field: &str) -> Result<(), RenderError> {
-        let (path, text) = self.patch_text(p, field)?;
-        let docs = flotilla_yaml::parse_documents(&text).map_err(|e| RenderError::Yaml {
-            path: path.clone(),
-            line: e.line,
-            column: e.column,
-            message: e.message.clone(),
-        })?;
-        let values: Vec<Value> = docs
-            .into_iter()
-            .map(|d| d.value)
-            .filter(|v| !v.is_null())
-            .collect();
-        // A JSON 6902 patch is a single sequence of operations.
-        if let [Value::Array(_)] = values.as_slice() {
-            let Some(target) = &p.target else {
-                return Err(RenderError::Field {
-                    path: self.kfile().to_path_buf(),
-                    field: field.into(),
-                    message: format!("must specify a target for JSON patch {}", path.display()),
-                });
-            };
-            for i in rm.select(target)? {
-                let r = &mut rm.resources_mut()[i];
-                let new = patch::apply_json6902(&Value::Object(r.obj.clone()), &values[0])
-                    .map_err(|e| patch_err(&path, e))?;
-                set_obj(r, new, &path)?;
-            }
-            return Ok(());
-        }
-        let mut patches = Vec::new();
-        for v in values {
-            match v {
-                Value::Object(m) => patches.push(m),
-                _ => {
-                    return Err(RenderError::Field {
-                        path: path.clone(),
-                        field: field.into(),
-                        message: "unable to parse SM or JSON patch".into(),
-                    })
-                }
-            }
-        }
-        match &p.target {
-            Some(target) => {
-                let Some(first) = patches.first() else {
-                    return Ok(());
-                };
-                let selected = rm.select(target)?;
-                self.smp_on(rm, &selected, first, &path, true, &p.options)
-            }
-            None => {
-                for pm in &patches {
-                    let idx = self.unique_target(rm, pm, &path)?;
-                    self.smp_on(rm, &[idx], pm, &path, false, &p.options)?;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// The one resource a target-less strategic merge patch names.
-    fn unique_target(
-        &self,
-        rm: &ResMap,
-        pm: &serde_json::Map<String, Value>,
-        path: &Path,
-    ) -> Result<usize, RenderError> {
-        let pid = Resource::new(pm.clone()).id();
-        let hits: Vec<usize> = rm
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                std::iter::once(r.id())
-                    .chain(r.meta.previous_ids.iter().cloned())
-                    .any(|id| {
-                        id.same_object(&pid)
-                            || (pid.version.is_empty()
-                                && id.group == pid.group
-                                && id.kind == pid.kind
-                                && id.name == pid.name
-                                && crate::resource::ResId::same_namespace(
-                                    id.namespace.as_deref(),
-                                    pid.namespace.as_deref(),
-                                ))
-                    })
-            })
-            .map(|(i, _)| i)
-            .collect();
-        match hits.as_slice() {
-            [i] => Ok(*i),
-            [] => Err(RenderError::Patch {
-                message: format!(
-                    "{}: no matches for Id {pid}; failed to find unique target for patch",
-                    path.display()
-                ),
-            }),
-            _ => Err(RenderError::Patch {
-                message: format!(
-                    "{}: multiple matches for Id {pid}; failed to find unique target for patch",
-                    path.display()
-                ),
-            }),
-        }
-    }
-
-    /// Apply one strategic merge patch to the resources at `indices`; a `$patch: delete`
-    /// removes the resource.
-    fn smp_on(
-        &self,
-        rm: &mut ResMap,
-        indices: &[usize],
-        pm: &serde_json::Map<String, Value>,
-        path: &Path,
-        retarget: bool,
-        options: &indexmap::IndexMap<String, bool>,
-    ) -> Result<(), RenderError> {
-        let allow_name = options.get("allowNameChange").copied().unwrap_or(false);
-        let allow_kind = options.get("allowKindChange").copied().unwrap_or(false);
-        let mut delete = Vec::new();
-        for &i in indices {
-            let r = &mut rm.resources_mut()[i];
-            let (name, namespace, kind) = (
-                r.name().to_string(),
-                r.namespace().map(str::to_string),
-                r.kind().to_string(),
-            );
-            if allow_name || allow_kind {
-                r.remember_id();
-            }
-            let mut pc = pm.clone();
-            if retarget {
-                // kustomize gives a targeted patch the target's apiVersion; name, namespace
-                // and kind are restored after the merge unless the options allow changes.
-                pc.insert(
-                    "apiVersion".into(),
-                    Value::String(r.api_version().to_string()),
-                );
-            }
-            match patch::strategic_merge(&Value::Object(r.obj.clone()), &Value::Object(pc))
-                .map_err(|e| patch_err(path, e))?
-            {
-                patch::SmpOutcome::Merged(v) => {
-                    set_obj(r, v, path)?;
-                    // kustomize keeps the target's namespace, and its name and kind unless
-                    // the patch options allow changing them.
-                    if !allow_kind {
-                        r.obj.insert("kind".into(), Value::String(kind));
-                    }
-                    if !allow_name {
-                        r.set_name(&name);
-                    }
-                    match namespace {
-                        Some(ns) => r.set_namespace(&ns),
-                        None => {
-                            r.metadata_mut().remove("namespace");
-                        }
-                    }
-                }
-                patch::SmpOutcome::Deleted => delete.push(i),
-            }
-        }
-        delete.sort_unstable();
-        for i in delete.into_iter().rev() {
-            rm.remove_at(i);
-        }
-        Ok(())
-    }
-
-    fn apply_patches_strategic_merge(
-        &self,
-        rm: &mut ResMap,
-        entry: &str,
-    ) -> Result<(), RenderError> {
-        // An entry is a file path, or (when it does not name a file) an inline patch.
-        let candidate = self.ldr.resolve(entry);
-        let (path, text) = if !entry.contains('\n') && candidate.is_file() {
-            self.ldr.read_string(entry, "patchesStrategicMerge")?
+/// Record a transformer's origin on every resource: the origin of those without one, else
+/// one more transformation.
+pub(crate) fn record_origin(rm: &mut ResMap, origin: Option<Origin>) {
+    let Some(origin) = origin else {
+        return;
+    };
+    for r in rm.iter_mut() {
+        if r.meta.origin.is_none() {
+            r.meta.origin = Some(origin.clone());
         } else {
-            let parsed = flotilla_yaml::parse_documents(entry);
-            match parsed {
-                Ok(docs) if docs.iter().any(|d| d.value.is_object()) => {
-                    (self.kfile().to_path_buf(), entry.to_string())
-                }
-                _ => {
-                    return Err(RenderError::Missing {
-                        referrer: self.kfile().to_path_buf(),
-                        field: "patchesStrategicMerge".into(),
-                        entry: entry.to_string(),
-                    })
-                }
-            }
-        };
-        let docs = flotilla_yaml::parse_documents(&text).map_err(|e| RenderError::Yaml {
-            path: path.clone(),
-            line: e.line,
-            column: e.column,
-            message: e.message.clone(),
-        })?;
-        for d in docs {
-            match d.value {
-                Value::Null => {}
-                Value::Object(pm) => {
-                    let idx = self.unique_target(rm, &pm, &path)?;
-                    self.smp_on(rm, &[idx], &pm, &path, false, &Default::default())?;
-                }
-                _ => {
-                    return Err(RenderError::Field {
-                        path: path.clone(),
-                        field: "patchesStrategicMerge".into(),
-                        message: "a strategic merge patch must be a mapping".into(),
-                    })
-                }
-            }
+            r.meta.transformations.push(origin.clone());
         }
-        Ok(())
-    }
-
-    fn apply_json6902_entry(&self, rm: &mut ResMap, p: &Patch) -> Result<(), RenderError> {
-        let Some(target) = &p.target else {
-            return Err(RenderError::Field {
-                path: self.kfile().to_path_buf(),
-                field: "patchesJson6902".into(),
-                message: "must specify a target".into(),
-            });
-        };
-        let (path, text) = self.patch_text(p, "patchesJson6902")?;
-        let ops = flotilla_yaml::parse_one(&text).map_err(|e| RenderError::Yaml {
-            path: path.clone(),
-            line: e.line,
-            column: e.column,
-            message: e.message.clone(),
-        })?;
-        for i in rm.select(target)? {
-            let r = &mut rm.resources_mut()[i];
-            let new = patch::apply_json6902(&Value::Object(r.obj.clone()), &ops)
-                .map_err(|e| patch_err(&path, e))?;
-            set_obj(r, new, &path)?;
-        }
-        Ok(())
-    }
-}
-
-fn patch_err(path: &Path, e: impl std::fmt::Display) -> RenderError {
-    RenderError::Patch {
-        message: format!("{}: {e}", path.display()),
-    }
-}
-
-fn set_obj(r: &mut Resource, v: Value, path: &Path) -> Result<(), RenderError> {
-    match v {
-        Value::Object(m) => {
-            r.obj = m;
-            Ok(())
-        }
-        _ => Err(RenderError::Patch {
-            message: format!("{}: patch result is not an object", path.display()),
-        }),
     }
 }
 

@@ -9,9 +9,10 @@
 //! Module map: [`loader`] (files and the load restrictor), [`kustomization`] (the file's
 //! fields), [`reader`] (YAML → resources), [`accumulate`] (the per-directory build),
 //! [`generate`] and [`hash`] (ConfigMap/Secret generators), [`patch`] (strategic merge and
-//! JSON 6902), [`transform`] and [`fieldspec`] (built-in transformers and their field
-//! tables), [`replacement`] and [`vars`], [`sort`] (output order), [`flux`] (the generated
-//! kustomization).
+//! JSON 6902, custom OpenAPI schemas), [`transform`] and [`fieldspec`] (built-in
+//! transformers and their field tables), [`plugins`] (built-in plugin configs in
+//! `generators:` / `transformers:`), [`replacement`] and [`vars`], [`sort`] (output
+//! order), [`flux`] (the generated kustomization).
 pub mod accumulate;
 pub mod error;
 pub mod fieldspec;
@@ -21,6 +22,7 @@ pub mod hash;
 pub mod kustomization;
 pub mod loader;
 pub mod patch;
+pub mod plugins;
 pub mod reader;
 pub mod replacement;
 pub mod resmap;
@@ -89,6 +91,7 @@ pub fn build(dir: &Path, opts: &Options) -> Result<Rendered, RenderError> {
         Source::File
     };
     let mut target = Target::open(ldr, source, dir)?;
+    target.init_openapi(true)?;
     if !target.k.build_metadata.is_empty() {
         target.origin = Some(std::path::PathBuf::new());
     }

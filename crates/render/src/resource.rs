@@ -143,6 +143,9 @@ pub struct Origin {
     pub path: String,
     pub configured_in: String,
     pub configured_by_kind: String,
+    /// The name and namespace of a plugin config (empty for a kustomization field).
+    pub configured_by_name: String,
+    pub configured_by_namespace: String,
 }
 
 impl Origin {
@@ -177,6 +180,18 @@ impl Origin {
                 "{indent}configuredBy:\n{indent}  apiVersion: builtin\n{indent}  kind: {}\n",
                 self.configured_by_kind
             ));
+            if !self.configured_by_name.is_empty() {
+                out.push_str(&format!(
+                    "{indent}  name: {}\n",
+                    scalar(&self.configured_by_name)
+                ));
+            }
+            if !self.configured_by_namespace.is_empty() {
+                out.push_str(&format!(
+                    "{indent}  namespace: {}\n",
+                    scalar(&self.configured_by_namespace)
+                ));
+            }
         }
     }
 

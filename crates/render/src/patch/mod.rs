@@ -2,13 +2,15 @@
 //!
 //! - [`strategic_merge`]: kustomize v5.5.0's strategic merge (PatchTransformer /
 //!   PatchStrategicMergeTransformer) on `serde_json` values; see [`smp`] for the
-//!   rules and [`schema`] for the built-in merge keys.
+//!   rules and [`schema`] for the built-in merge keys; [`strategic_merge_with`] takes a
+//!   [`CustomSchema`] (kustomization `openapi:`).
 //! - [`apply_json6902`]: RFC 6902 op lists with `evanphx/json-patch` v4
 //!   behaviour; see [`json6902`].
 //!
 //! Both are pure merges: restoring the target's name/namespace/kind after a
 //! strategic merge (as kustomize's `ApplySmPatch` does) is the caller's job.
 
+mod custom;
 mod json6902;
 mod node;
 pub(crate) mod schema;
@@ -19,8 +21,9 @@ mod oracle_cases;
 #[cfg(test)]
 mod smp_tests;
 
+pub use custom::CustomSchema;
 pub use json6902::apply_json6902;
-pub use smp::strategic_merge;
+pub use smp::{strategic_merge, strategic_merge_with};
 
 use serde_json::Value;
 

@@ -12,15 +12,22 @@
 //! list; a field absent from the table behaves exactly like a schema field
 //! without patch metadata.  When multiple list-map-keys exist they are used as
 //! the merge keys (e.g. container ports: `containerPort` + `protocol`).
+//!
+//! A [`Schema::Custom`] node comes from a kustomization's `openapi:` schema
+//! (see [`super::custom`]), which replaces this table for the build.
+
+use serde_json::{Map, Value};
+
+use super::custom::{self, CustomSchema};
 
 /// A struct type: its fields that lead to mergeable lists.
 pub(crate) struct TypeDef {
-    pub fields: &'static [(&'static str, Schema)],
+    pub fields: &'static [(&'static str, Schema<'static>)],
 }
 
-/// Schema of one node.
+/// Schema of one node: from the built-in table, or from a custom schema.
 #[derive(Clone, Copy)]
-pub(crate) enum Schema {
+pub(crate) enum Schema<'a> {
     /// A struct (map) with the listed interesting fields.
     Struct(&'static TypeDef),
     /// A list with a patch strategy, its merge keys and its element type.
@@ -29,30 +36,38 @@ pub(crate) enum Schema {
         keys: &'static [&'static str],
         elem: &'static TypeDef,
     },
+    /// A node of a custom OpenAPI schema.
+    Custom(&'a CustomSchema, &'a Map<String, Value>),
 }
 
-impl Schema {
+impl<'a> Schema<'a> {
     /// Schema of field `name` of a struct (`ResourceSchema.Field`).
-    pub(crate) fn field(self, name: &str) -> Option<Schema> {
+    pub(crate) fn field(self, name: &str) -> Option<Schema<'a>> {
         match self {
             Schema::Struct(t) => t.fields.iter().find(|(n, _)| *n == name).map(|(_, s)| *s),
             Schema::List { .. } => None,
+            Schema::Custom(root, node) => root.field(node, name).map(|n| Schema::Custom(root, n)),
         }
     }
 
     /// Schema of the elements of a list (`ResourceSchema.Elements`).
-    pub(crate) fn elements(self) -> Option<Schema> {
+    pub(crate) fn elements(self) -> Option<Schema<'a>> {
         match self {
             Schema::List { elem, .. } => Some(Schema::Struct(elem)),
             Schema::Struct(_) => None,
+            Schema::Custom(root, node) => root.elements(node).map(|n| Schema::Custom(root, n)),
         }
     }
 
     /// `PatchStrategyAndKeyList`: strategy and merge keys.
-    pub(crate) fn strategy_and_keys(self) -> (&'static str, &'static [&'static str]) {
+    pub(crate) fn strategy_and_keys(self) -> (String, Vec<String>) {
         match self {
-            Schema::List { strategy, keys, .. } => (strategy, keys),
-            Schema::Struct(_) => ("", &[]),
+            Schema::List { strategy, keys, .. } => (
+                strategy.to_string(),
+                keys.iter().map(|k| k.to_string()).collect(),
+            ),
+            Schema::Struct(_) => (String::new(), Vec::new()),
+            Schema::Custom(_, node) => custom::strategy_and_keys(node),
         }
     }
 
@@ -62,7 +77,7 @@ impl Schema {
     }
 }
 
-const fn merge(keys: &'static [&'static str], elem: &'static TypeDef) -> Schema {
+const fn merge(keys: &'static [&'static str], elem: &'static TypeDef) -> Schema<'static> {
     Schema::List {
         strategy: "merge",
         keys,
@@ -122,7 +137,7 @@ static POD_SPEC: TypeDef = TypeDef {
     ],
 };
 
-static CONDITIONS: Schema = merge(&["type"], &EMPTY);
+static CONDITIONS: Schema<'static> = merge(&["type"], &EMPTY);
 
 static STATUS_CONDITIONS: TypeDef = TypeDef {
     fields: &[("conditions", CONDITIONS)],
@@ -359,7 +374,7 @@ static KINDS: &[(&str, &[&str], &TypeDef)] = &[
 ];
 
 /// Root schema of a resource type, if the embedded 1.21.2 schema knows it.
-pub(crate) fn for_resource(api_version: &str, kind: &str) -> Option<Schema> {
+pub(crate) fn for_resource(api_version: &str, kind: &str) -> Option<Schema<'static>> {
     KINDS
         .iter()
         .find(|(av, kinds, _)| *av == api_version && kinds.contains(&kind))
@@ -370,7 +385,7 @@ pub(crate) fn for_resource(api_version: &str, kind: &str) -> Option<Schema> {
 mod tests {
     use super::*;
 
-    fn lookup(av: &str, kind: &str, path: &[&str]) -> Option<Schema> {
+    fn lookup(av: &str, kind: &str, path: &[&str]) -> Option<Schema<'static>> {
         let mut s = for_resource(av, kind)?;
         for p in path {
             s = if *p == "[]" {
@@ -410,7 +425,8 @@ mod tests {
     #[test]
     fn other_families() {
         let s = lookup("v1", "Service", &["spec", "ports"]).unwrap();
-        assert_eq!(s.strategy_and_keys(), ("merge", &["port", "protocol"][..]));
+        assert_eq!(s.strategy_and_keys().0, "merge");
+        assert_eq!(s.strategy_and_keys().1, ["port", "protocol"]);
         let v = lookup(
             "apps/v1",
             "Deployment",

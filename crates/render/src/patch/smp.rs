@@ -21,16 +21,27 @@
 
 use serde_json::Value;
 
+use super::custom::CustomSchema;
 use super::node::{resolve_plain, Arena, Id, Kind, Node};
 use super::schema::{self, Schema};
 use super::{PatchError, SmpOutcome};
 
-/// Applies `patch` to `base` as a strategic merge patch.
+/// Applies `patch` to `base` as a strategic merge patch, with the built-in schema.
 pub fn strategic_merge(base: &Value, patch: &Value) -> Result<SmpOutcome, PatchError> {
+    strategic_merge_with(base, patch, None)
+}
+
+/// Applies `patch` to `base` as a strategic merge patch; a custom schema replaces the
+/// built-in one (or extends it, see [`CustomSchema::with_builtin`]).
+pub fn strategic_merge_with(
+    base: &Value,
+    patch: &Value,
+    custom: Option<&CustomSchema>,
+) -> Result<SmpOutcome, PatchError> {
     let mut arena = Arena::default();
     let dest = arena.insert_value(base);
     let origin = arena.insert_value(patch);
-    let mut w = Walker { a: arena };
+    let mut w = Walker { a: arena, custom };
     match w.walk([Some(dest), Some(origin)], None, &mut Vec::new())? {
         Some(id) => Ok(SmpOutcome::Merged(w.a.to_value(id))),
         None => Ok(SmpOutcome::Deleted),
@@ -48,11 +59,12 @@ enum Directive {
 /// `[dest, origin]`.
 type Sources = [Option<Id>; 2];
 
-struct Walker {
+struct Walker<'s> {
     a: Arena,
+    custom: Option<&'s CustomSchema>,
 }
 
-impl Walker {
+impl<'s> Walker<'s> {
     fn err(path: &[String], msg: impl Into<String>) -> PatchError {
         let path = if path.is_empty() {
             "<root>".to_string()
@@ -68,7 +80,7 @@ impl Walker {
     fn walk(
         &mut self,
         mut src: Sources,
-        schema: Option<Schema>,
+        schema: Option<Schema<'s>>,
         path: &mut Vec<String>,
     ) -> Result<Option<Id>, PatchError> {
         let schema = schema.or_else(|| self.schema_from_meta(&src));
@@ -103,14 +115,24 @@ impl Walker {
     }
 
     /// `Walker.GetSchema` fallback: a node carrying `apiVersion` and `kind`.
-    fn schema_from_meta(&self, src: &Sources) -> Option<Schema> {
+    /// With a custom schema, its definitions win; the built-in table only answers when
+    /// the custom schema extends it.
+    fn schema_from_meta(&self, src: &Sources) -> Option<Schema<'s>> {
+        let custom = self.custom;
         src.iter().flatten().find_map(|id| {
             let av = self.a.field(*id, "apiVersion").map(|v| self.a.text(v))?;
             let kind = self.a.field(*id, "kind").map(|v| self.a.text(v))?;
             if av.is_empty() || kind.is_empty() {
                 return None;
             }
-            schema::for_resource(&av, &kind)
+            match custom {
+                Some(c) => match c.for_resource(&av, &kind) {
+                    Some(node) => Some(Schema::Custom(c, node)),
+                    None if c.keeps_builtin() => schema::for_resource(&av, &kind),
+                    None => None,
+                },
+                None => schema::for_resource(&av, &kind),
+            }
         })
     }
 
@@ -174,7 +196,7 @@ impl Walker {
     fn walk_map(
         &mut self,
         src: &mut Sources,
-        schema: Option<Schema>,
+        schema: Option<Schema<'s>>,
         path: &mut Vec<String>,
     ) -> Result<Option<Id>, PatchError> {
         let Some(dest) = self.visit_map(src, path)? else {
@@ -201,7 +223,7 @@ impl Walker {
     fn walk_assoc(
         &mut self,
         src: &mut Sources,
-        schema: Schema,
+        schema: Schema<'s>,
         path: &mut Vec<String>,
     ) -> Result<Option<Id>, PatchError> {
         // Merger.VisitList for associative lists
@@ -216,12 +238,7 @@ impl Walker {
         let Some(dest) = dest else { return Ok(None) };
         src[0] = Some(dest);
 
-        let keys: Vec<String> = schema
-            .strategy_and_keys()
-            .1
-            .iter()
-            .map(|k| k.to_string())
-            .collect();
+        let keys: Vec<String> = schema.strategy_and_keys().1;
         let values = self.element_values(src, &keys);
         if !values.is_empty() || !keys.is_empty() {
             return self.set_elements(src, values, &keys, dest, schema, path);
@@ -279,7 +296,7 @@ impl Walker {
         mut values_list: Vec<Vec<String>>,
         keys: &[String],
         dest: Id,
-        schema: Schema,
+        schema: Schema<'s>,
         path: &mut Vec<String>,
     ) -> Result<Option<Id>, PatchError> {
         let items = self.a.new_seq();

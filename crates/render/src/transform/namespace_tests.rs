@@ -88,3 +88,37 @@ fn two_objects_landing_on_the_same_id_conflict() {
         "{e}"
     );
 }
+
+#[test]
+fn plugin_options_unset_only_and_subject_modes() {
+    let mut rm: ResMap = [
+        serde_json::json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"keep"}}),
+        serde_json::json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b"}}),
+        serde_json::json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"rb"},
+            "subjects":[{"kind":"ServiceAccount","name":"sa"},{"kind":"ServiceAccount","name":"x","namespace":"old"},
+                        {"kind":"User","name":"default"}]}),
+    ]
+    .into_iter()
+    .map(|v| match v {
+        Value::Object(m) => crate::resource::Resource::new(m),
+        _ => unreachable!(),
+    })
+    .collect();
+    let opts = Options {
+        unset_only: true,
+        subjects: SubjectMode::AllServiceAccounts,
+    };
+    apply_with(&mut rm, "ns", &TransformerConfig::builtin().namespace, opts).unwrap();
+    let ns = |i: usize| rm.resources()[i].namespace().map(str::to_string);
+    assert_eq!(ns(0).as_deref(), Some("keep"));
+    assert_eq!(ns(1).as_deref(), Some("ns"));
+    assert_eq!(
+        rm.resources()[2].obj["subjects"],
+        serde_json::json!([{"kind":"ServiceAccount","name":"sa","namespace":"ns"},
+            {"kind":"ServiceAccount","name":"x","namespace":"old"},{"kind":"User","name":"default"}])
+    );
+    assert_eq!(SubjectMode::parse("none"), Ok(SubjectMode::None));
+    assert!(SubjectMode::parse("all")
+        .unwrap_err()
+        .contains("invalid value \"all\""));
+}

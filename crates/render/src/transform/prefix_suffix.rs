@@ -29,21 +29,37 @@ pub fn apply(
     cfg: &TransformerConfig,
 ) -> Result<(), RenderError> {
     if !prefix.is_empty() {
-        affix(rm, prefix, &cfg.name_prefix, true)?;
+        affix(rm, prefix, "", &cfg.name_prefix)?;
     }
     if !suffix.is_empty() {
-        affix(rm, suffix, &cfg.name_suffix, false)?;
+        affix(rm, "", suffix, &cfg.name_suffix)?;
     }
     Ok(())
 }
 
+/// The PrefixSuffixTransformer, PrefixTransformer and SuffixTransformer plugins: one pass
+/// adding both affixes with the config's field specs (empty affixes are not recorded, the
+/// id is remembered once per resource and spec when either is set).
+pub fn apply_plugin(
+    rm: &mut ResMap,
+    prefix: &str,
+    suffix: &str,
+    specs: &[FieldSpec],
+) -> Result<(), RenderError> {
+    affix(rm, prefix, suffix, specs)
+}
+
 fn affix(
     rm: &mut ResMap,
-    affix: &str,
+    prefix: &str,
+    suffix: &str,
     specs: &[FieldSpec],
-    is_prefix: bool,
 ) -> Result<(), RenderError> {
-    let name = if is_prefix { "prefix" } else { "suffix" };
+    let name = match (prefix.is_empty(), suffix.is_empty()) {
+        (false, true) => "prefix",
+        (true, false) => "suffix",
+        _ => "prefixsuffix",
+    };
     for r in rm.iter_mut() {
         let org = Gvk::of_id(&r.original_id());
         if skipped(&org) {
@@ -54,12 +70,15 @@ fn affix(
                 continue;
             }
             if fs.path == "metadata/name" {
-                if is_prefix {
-                    r.meta.prefixes.push(affix.to_string());
-                } else {
-                    r.meta.suffixes.push(affix.to_string());
+                if !prefix.is_empty() {
+                    r.meta.prefixes.push(prefix.to_string());
                 }
-                r.remember_id();
+                if !suffix.is_empty() {
+                    r.meta.suffixes.push(suffix.to_string());
+                }
+                if !prefix.is_empty() || !suffix.is_empty() {
+                    r.remember_id();
+                }
             }
             let mut set = |node: &mut Value| {
                 let cur = scalar_text(node).ok_or_else(|| {
@@ -68,11 +87,7 @@ fn affix(
                         node_kind(node)
                     )
                 })?;
-                *node = Value::String(if is_prefix {
-                    format!("{affix}{cur}")
-                } else {
-                    format!("{cur}{affix}")
-                });
+                *node = Value::String(format!("{prefix}{cur}{suffix}"));
                 Ok(())
             };
             apply_specs(

@@ -4,29 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn flotilla(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flotilla"))
-        .args(args)
-        .output()
-        .expect("run flotilla")
-}
-
-fn kubectl_available() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("kubectl (the kustomize oracle) is required under CI=true");
-        }
-        eprintln!("skipping the live oracle comparison: kubectl not found");
-    }
-    ok
-}
+use common::{flotilla, tool_available};
+use std::process::Command;
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("flotilla-cli-{}-{name}", std::process::id()));
@@ -66,7 +47,7 @@ fn build_matches_kubectl_kustomize_byte_for_byte() {
         "hash-suffixed, prefixed name:\n{text}"
     );
     assert!(text.contains("image: nginx:1.27"));
-    if kubectl_available() {
+    if tool_available("kubectl", &["version", "--client"]) {
         let oracle = Command::new("kubectl")
             .arg("kustomize")
             .arg(&root)

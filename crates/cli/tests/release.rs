@@ -5,29 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn flotilla(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flotilla"))
-        .args(args)
-        .output()
-        .expect("run flotilla")
-}
-
-fn git_available() -> bool {
-    let ok = Command::new("git")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("git is required under CI=true");
-        }
-        eprintln!("skipping: git not found");
-    }
-    ok
-}
+use common::{flotilla, tool_available};
+use std::process::Command;
 
 fn platform_repo(name: &str) -> PathBuf {
     let dest = std::env::temp_dir().join(format!(
@@ -69,7 +50,7 @@ fn lint_title_exit_codes() {
 
 #[test]
 fn notes_promote_and_diff_on_the_example_platform() {
-    if !git_available() {
+    if !tool_available("git", &["--version"]) {
         return;
     }
     let repo = platform_repo("flow");

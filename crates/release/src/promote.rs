@@ -100,19 +100,9 @@ pub fn find_pins(
         .filter(|t| t.env == env)
         .collect();
     let mut pins = Vec::new();
-    for f in repo.files_at(commit)? {
-        if !(f.path.ends_with(".yaml") || f.path.ends_with(".yml")) {
-            continue;
-        }
-        let bytes = repo.blob(f.id)?;
-        let Ok(text) = std::str::from_utf8(&bytes) else {
-            continue;
-        };
-        if !text.contains("GitRepository") {
-            continue;
-        }
-        let docs = yamledit::parse(text).map_err(|e| Error::Yaml {
-            file: f.path.clone(),
+    for (path, text) in repo.yaml_files_containing(commit, "GitRepository")? {
+        let docs = yamledit::parse(&text).map_err(|e| Error::Yaml {
+            file: path.clone(),
             line: e.line,
             message: e.message,
         })?;
@@ -156,7 +146,7 @@ pub fn find_pins(
                 continue;
             }
             if let Some(p) = provider {
-                let in_dir = f.path.split('/').any(|c| c == p);
+                let in_dir = path.split('/').any(|c| c == p);
                 let labelled = labels.contains(&("flotilla.dev/provider", p));
                 if !in_dir && !labelled {
                     continue;
@@ -165,7 +155,7 @@ pub fn find_pins(
             for field in ["commit", "name"] {
                 if git_ref.and_then(|r| r.get(field)).is_some() {
                     return Err(Error::Yaml {
-                        file: f.path.clone(),
+                        file: path.clone(),
                         line: git_ref.and_then(|r| r.get(field)).and_then(Node::scalar).map_or(0, |s| s.line),
                         message: format!("GitRepository {object} pins spec.ref.{field}, which promote does not edit"),
                     });
@@ -176,7 +166,7 @@ pub fn find_pins(
                 (None, Some(t)) => ("spec.ref.tag", t),
                 (None, None) => {
                     return Err(Error::Yaml {
-                        file: f.path.clone(),
+                        file: path.clone(),
                         line: 0,
                         message: format!(
                             "GitRepository {object} has no spec.ref.tag or spec.ref.semver"
@@ -185,7 +175,7 @@ pub fn find_pins(
                 }
             };
             pins.push(Pin {
-                file: f.path.clone(),
+                file: path.clone(),
                 object,
                 field: field.to_string(),
                 line: scalar.line,

@@ -235,6 +235,28 @@ impl Repo {
     }
 
     /// The bytes of a blob.
+    /// The YAML files (`.yaml`/`.yml`, valid UTF-8) at `commit` whose text contains
+    /// `needle`, as (path, text): the cheap pre-filter before parsing manifests.
+    pub fn yaml_files_containing(
+        &self,
+        commit: ObjectId,
+        needle: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for f in self.files_at(commit)? {
+            if !(f.path.ends_with(".yaml") || f.path.ends_with(".yml")) {
+                continue;
+            }
+            let Ok(text) = String::from_utf8(self.blob(f.id)?) else {
+                continue;
+            };
+            if text.contains(needle) {
+                out.push((f.path, text));
+            }
+        }
+        Ok(out)
+    }
+
     pub fn blob(&self, id: ObjectId) -> Result<Vec<u8>> {
         let blob = self
             .inner

@@ -84,7 +84,11 @@ pub fn parse_documents(src: &str) -> Result<Vec<Document>, YamlError> {
 /// `y`, `yes`, `on`, `off`, ... are booleans, boolean keys become `"true"`/`"false"`).
 /// kustomize reads kustomization files this way.
 pub fn parse_one_yaml11(src: &str) -> Result<Value, YamlError> {
-    let mut docs = parse::parse_stream(src, resolve::Schema::V2)?;
+    single(parse::parse_stream(src, resolve::Schema::V2)?)
+}
+
+/// The one document of a stream (none → `Value::Null`), or an error naming the second.
+fn single(mut docs: Vec<Document>) -> Result<Value, YamlError> {
     match docs.len() {
         0 => Ok(Value::Null),
         1 => Ok(docs.remove(0).value),
@@ -98,16 +102,7 @@ pub fn parse_one_yaml11(src: &str) -> Result<Value, YamlError> {
 
 /// Convenience: exactly one document expected (empty input -> `Value::Null`).
 pub fn parse_one(src: &str) -> Result<Value, YamlError> {
-    let mut docs = parse_documents(src)?;
-    match docs.len() {
-        0 => Ok(Value::Null),
-        1 => Ok(docs.remove(0).value),
-        n => Err(YamlError {
-            line: docs[1].line,
-            column: 1,
-            message: format!("expected a single YAML document, found {n}"),
-        }),
-    }
+    single(parse_documents(src)?)
 }
 
 /// Write one value as `sigs.k8s.io/yaml.JSONToYAML` writes it (no leading `---`, ends

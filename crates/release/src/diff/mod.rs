@@ -232,19 +232,9 @@ pub fn discover(
 ) -> Result<(Vec<FluxKustomization>, HashMap<String, PinView>)> {
     let mut ks = Vec::new();
     let mut sources = HashMap::new();
-    for f in repo.files_at(commit)? {
-        if !(f.path.ends_with(".yaml") || f.path.ends_with(".yml")) {
-            continue;
-        }
-        let bytes = repo.blob(f.id)?;
-        let Ok(text) = std::str::from_utf8(&bytes) else {
-            continue;
-        };
-        if !text.contains("toolkit.fluxcd.io") {
-            continue;
-        }
-        let docs = flotilla_yaml::parse_documents(text).map_err(|e| Error::Yaml {
-            file: f.path.clone(),
+    for (file, text) in repo.yaml_files_containing(commit, "toolkit.fluxcd.io")? {
+        let docs = flotilla_yaml::parse_documents(&text).map_err(|e| Error::Yaml {
+            file: file.clone(),
             line: e.line,
             message: e.message.clone(),
         })?;
@@ -295,7 +285,7 @@ pub fn discover(
                     path,
                     source_name,
                     source_namespace,
-                    file: f.path.clone(),
+                    file: file.clone(),
                 });
             }
         }

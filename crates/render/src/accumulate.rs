@@ -172,6 +172,18 @@ pub fn parse_kustomization(file: &Path, text: &str) -> Result<Kustomization, Ren
     Ok(k)
 }
 
+/// Name the kustomization file and entry in an id conflict, which otherwise names no file.
+fn in_entry(e: RenderError, kfile: &Path, field: &str, entry: &str) -> RenderError {
+    match e {
+        RenderError::DuplicateId { id } => RenderError::Field {
+            path: kfile.to_path_buf(),
+            field: format!("{field} '{entry}'"),
+            message: format!("may not add resource with an already registered id: {id}"),
+        },
+        other => other,
+    }
+}
+
 /// kustomize's `CheckEmpty`: nothing but type and object metadata, or only zero values
 /// (Go's `reflect.DeepEqual` with an empty struct: `[]` and `{}` are not zero, `null` is).
 fn is_empty_kustomization(v: &Value) -> bool {
@@ -353,7 +365,7 @@ impl Target {
                     });
                 }
                 let sub = t.accumulate(Accumulator::new())?;
-                acc.merge(sub)?;
+                acc.merge(sub).map_err(|e| in_entry(e, self.kfile(), field, entry))?;
             } else {
                 let (p, text) = self.ldr.read_string(entry, field)?;
                 for mut r in reader::resources_from_str(&p, &text)? {
@@ -364,7 +376,9 @@ impl Target {
                                 .to_string(),
                         ));
                     }
-                    acc.resources.append(r)?;
+                    acc.resources
+                        .append(r)
+                        .map_err(|e| in_entry(e, self.kfile(), field, entry))?;
                 }
             }
         }

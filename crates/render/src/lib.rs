@@ -90,7 +90,12 @@ pub fn build(dir: &Path, opts: &Options) -> Result<Rendered, RenderError> {
     } else {
         Source::File
     };
-    let mut target = Target::open(ldr, source, dir)?;
+    let target = Target::open(ldr, source, dir)?;
+    build_target(target)
+}
+
+/// Build an opened top-level target: accumulate, finish, sort, build metadata.
+pub(crate) fn build_target(mut target: Target) -> Result<Rendered, RenderError> {
     target.init_openapi(true)?;
     if !target.k.build_metadata.is_empty() {
         target.origin = Some(std::path::PathBuf::new());

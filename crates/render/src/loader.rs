@@ -26,6 +26,9 @@ pub struct Loader {
     restrictor: LoadRestrictor,
     /// Roots of the kustomizations currently being built, outermost first.
     stack: Arc<Vec<PathBuf>>,
+    /// Flux's secure file system: nothing outside this directory (the artifact root) may be
+    /// read, whatever the restrictor says.
+    jail: Option<Arc<PathBuf>>,
 }
 
 /// Lexically normalise a path (`a/./b/../c` → `a/c`) without touching the file system.
@@ -63,7 +66,37 @@ impl Loader {
             stack: Arc::new(vec![root.clone()]),
             root,
             restrictor,
+            jail: None,
         })
+    }
+
+    /// Confine every read below `jail` (Flux builds an artifact with the load restrictor off
+    /// but on a file system rooted at the artifact).
+    pub fn with_jail(mut self, jail: &Path) -> Result<Loader, RenderError> {
+        let jail = std::fs::canonicalize(jail).map_err(|e| RenderError::Io {
+            path: jail.to_path_buf(),
+            message: format!("cannot open directory: {e}"),
+        })?;
+        if !self.root.starts_with(&jail) {
+            return Err(RenderError::OutsideRoot {
+                referrer: self.root.clone(),
+                file: self.root.clone(),
+                root: jail,
+            });
+        }
+        self.jail = Some(Arc::new(jail));
+        Ok(self)
+    }
+
+    fn check_jail(&self, real: &Path) -> Result<(), RenderError> {
+        match &self.jail {
+            Some(jail) if !real.starts_with(jail.as_path()) => Err(RenderError::OutsideRoot {
+                referrer: self.kustomization_file.clone(),
+                file: real.to_path_buf(),
+                root: jail.to_path_buf(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -101,6 +134,7 @@ impl Loader {
                 root: self.root.clone(),
             });
         }
+        self.check_jail(&real)?;
         Ok(real)
     }
 
@@ -141,6 +175,7 @@ impl Loader {
             field: field.to_string(),
             entry: rel.to_string(),
         })?;
+        self.check_jail(&real)?;
         if self.stack.iter().any(|p| p == &real) {
             return Err(RenderError::Cycle {
                 referrer: self.kustomization_file.clone(),
@@ -154,6 +189,7 @@ impl Loader {
             root: real,
             restrictor: self.restrictor,
             stack: Arc::new(stack),
+            jail: self.jail.clone(),
         })
     }
 }

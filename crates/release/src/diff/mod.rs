@@ -117,6 +117,8 @@ pub struct FluxKustomization {
     pub source_namespace: String,
     /// The file that declares it.
     pub file: String,
+    /// Its whole `spec` (targetNamespace, patches, images, … are applied when rendering).
+    pub spec: Value,
 }
 
 /// Compares the fleet at `from` and `to`.
@@ -205,7 +207,7 @@ fn render_rev(
                 k.file
             )));
         }
-        let rendered = flotilla_render::build(&dir, &flotilla_render::Options::flux())
+        let rendered = flotilla_render::flux::build_kustomization(&root, &k.spec)
             .map_err(|e| render_err(e.to_string()))?;
         let objects = fleet.entry(k.cluster.clone()).or_default();
         for obj in rendered.objects {
@@ -286,6 +288,7 @@ pub fn discover(
                     source_name,
                     source_namespace,
                     file: file.clone(),
+                    spec: v.get("spec").cloned().unwrap_or(Value::Null),
                 });
             }
         }

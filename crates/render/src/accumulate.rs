@@ -365,7 +365,8 @@ impl Target {
                     });
                 }
                 let sub = t.accumulate(Accumulator::new())?;
-                acc.merge(sub).map_err(|e| in_entry(e, self.kfile(), field, entry))?;
+                acc.merge(sub)
+                    .map_err(|e| in_entry(e, self.kfile(), field, entry))?;
             } else {
                 let (p, text) = self.ldr.read_string(entry, field)?;
                 for mut r in reader::resources_from_str(&p, &text)? {

@@ -207,7 +207,7 @@ fn render_rev(
                 k.file
             )));
         }
-        let rendered = flotilla_render::flux::build_kustomization(&root, &k.spec)
+        let rendered = flotilla_render::flux::build_kustomization(root, &k.spec)
             .map_err(|e| render_err(e.to_string()))?;
         let objects = fleet.entry(k.cluster.clone()).or_default();
         for obj in rendered.objects {

@@ -29,6 +29,7 @@ pub mod resmap;
 pub mod resource;
 pub mod selector;
 pub mod sort;
+pub mod substitute;
 pub mod transform;
 pub mod vars;
 

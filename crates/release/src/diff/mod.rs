@@ -207,8 +207,29 @@ fn render_rev(
                 k.file
             )));
         }
-        let rendered = flotilla_render::flux::build_kustomization(root, &k.spec)
+        let mut rendered = flotilla_render::flux::build_kustomization(root, &k.spec)
             .map_err(|e| render_err(e.to_string()))?;
+        // Inline `postBuild.substitute` variables are known without a cluster;
+        // `substituteFrom` reads cluster objects and is left to the controllers.
+        if let Some(inline) = k
+            .spec
+            .pointer("/postBuild/substitute")
+            .and_then(Value::as_object)
+        {
+            let inline: BTreeMap<String, String> = inline
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                    )
+                })
+                .collect();
+            let vars = flotilla_render::substitute::collect_vars(&[], Some(&inline))
+                .map_err(|e| render_err(e.to_string()))?;
+            flotilla_render::substitute::substitute(&mut rendered.objects, &vars, false)
+                .map_err(|e| render_err(e.to_string()))?;
+        }
         let objects = fleet.entry(k.cluster.clone()).or_default();
         for obj in rendered.objects {
             objects.insert(object_id(&obj), (kname.clone(), obj));

@@ -32,6 +32,16 @@ enum Command {
     /// Render every Kustomization the chosen clusters run at two revisions and show what
     /// changes (exit 0: no change, 1: changes, 2: error).
     Diff(commands::release::DiffArgs),
+    /// Scaffold a platform repository (features/, providers/, tenants/) in DIR.
+    Init(commands::platform::InitArgs),
+    /// Onboard a cluster, tenant or feature into a platform repository.
+    #[command(subcommand)]
+    Add(commands::platform::AddCommand),
+    /// Check a platform repository's layout and references (exit 1 on errors).
+    Lint(commands::platform::LintArgs),
+    /// Print the CRDs of every API Flotilla serves (pipe to `kubectl apply -f -`).
+    #[command(long_about = commands::install::LONG_ABOUT)]
+    Install(commands::install::Args),
 }
 
 /// Logs go to stderr. `FLOTILLA_LOG` takes a full filter (`debug`, `flotilla_render=trace`);
@@ -57,6 +67,10 @@ fn main() -> ExitCode {
         Command::Release(cmd) => commands::release::release(cmd),
         Command::Promote(args) => commands::release::promote(args),
         Command::Diff(args) => return commands::release::diff(args),
+        Command::Init(a) => commands::platform::init(a),
+        Command::Add(c) => commands::platform::add(c),
+        Command::Lint(a) => commands::platform::lint(a),
+        Command::Install(args) => commands::install::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,3 +1,5 @@
 //! One module per `flotilla` sub-command.
 pub mod build;
+pub mod install;
+pub mod platform;
 pub mod release;

@@ -39,6 +39,9 @@ enum Command {
     Add(commands::platform::AddCommand),
     /// Check a platform repository's layout and references (exit 1 on errors).
     Lint(commands::platform::LintArgs),
+    /// Resolve and fetch git sources with Flux GitRepository semantics.
+    #[command(subcommand)]
+    Source(commands::source::SourceCommand),
     /// Print the CRDs of every API Flotilla serves (pipe to `kubectl apply -f -`).
     #[command(long_about = commands::install::LONG_ABOUT)]
     Install(commands::install::Args),
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Add(c) => commands::platform::add(c),
         Command::Lint(a) => commands::platform::lint(a),
         Command::Install(args) => commands::install::run(args),
+        Command::Source(cmd) => commands::source::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -3,3 +3,4 @@ pub mod build;
 pub mod install;
 pub mod platform;
 pub mod release;
+pub mod source;

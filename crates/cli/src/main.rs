@@ -39,6 +39,8 @@ enum Command {
     Add(commands::platform::AddCommand),
     /// Check a platform repository's layout and references (exit 1 on errors).
     Lint(commands::platform::LintArgs),
+    /// Serve the embedded Kubernetes-compatible API server (with virtual clusters) until Ctrl-C.
+    Apiserver(commands::apiserver::Args),
     /// Resolve and fetch git sources with Flux GitRepository semantics.
     #[command(subcommand)]
     Source(commands::source::SourceCommand),
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Command::Lint(a) => commands::platform::lint(a),
         Command::Install(args) => commands::install::run(args),
         Command::Source(cmd) => commands::source::run(cmd),
+        Command::Apiserver(args) => commands::apiserver::run(args),
     };
     match result {
         Ok(code) => code,

@@ -44,9 +44,14 @@ fn go_type(node: Node<'_>) -> Option<String> {
     })
 }
 
+/// apiextensions `v1.JSON` (CRD `default`, `enum`, `example` values) holds any JSON value.
+fn is_free_json(node: Node<'_>) -> bool {
+    node.definition().is_some_and(|d| d.ends_with("apiextensions.v1.JSON"))
+}
+
 /// How encoding/json names the JSON value in a type error, if `v` does not fit `node`.
 fn misfit(v: &Value, node: Node<'_>) -> Option<String> {
-    if node.int_or_string() || v.is_null() {
+    if node.int_or_string() || v.is_null() || is_free_json(node) {
         return None;
     }
     let t = node.type_name()?;
@@ -87,6 +92,9 @@ pub fn first_type_error(v: &Value, root: Node<'_>, kind: &str, version: &str) ->
 }
 
 fn walk(v: &Value, node: Node<'_>, strukt: &str, path: &str) -> Option<String> {
+    if is_free_json(node) {
+        return None;
+    }
     match v {
         Value::Object(m) => {
             let declared = node.properties();

@@ -221,3 +221,29 @@ fn list_type_set_and_map_refuse_duplicates() {
         ]
     );
 }
+
+#[test]
+fn crd_schema_values_of_any_type_are_accepted() {
+    // `enum`, `default` and `example` are apiextensions `v1.JSON`: any JSON value.
+    let reg = Registry::builtin();
+    let gvk = Gvk::new("apiextensions.k8s.io", "v1", "CustomResourceDefinition");
+    let mut crd = json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+            "names": {"plural": "widgets", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+                "type": "object",
+                "properties": {"spec": {"type": "object", "properties": {
+                    "mode": {"type": "string", "enum": ["a", "b"], "default": "a"},
+                    "size": {"type": "integer", "default": 3, "example": 5},
+                    "opts": {"type": "object", "default": {"x": true}}
+                }}}
+            }}}]}
+    });
+    let r = validate(&mut crd, &reg, &gvk, FieldValidation::Strict);
+    assert!(r.is_ok(), "{r:?}");
+    // A real type error elsewhere in the same object is still reported.
+    crd["spec"]["versions"][0]["served"] = json!("yes");
+    assert!(validate(&mut crd, &reg, &gvk, FieldValidation::Strict).is_err());
+}

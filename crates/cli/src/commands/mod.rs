@@ -1,4 +1,5 @@
 //! One module per `flotilla` sub-command.
+pub mod apiserver;
 pub mod build;
 pub mod install;
 pub mod platform;

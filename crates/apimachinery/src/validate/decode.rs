@@ -46,7 +46,8 @@ fn go_type(node: Node<'_>) -> Option<String> {
 
 /// apiextensions `v1.JSON` (CRD `default`, `enum`, `example` values) holds any JSON value.
 fn is_free_json(node: Node<'_>) -> bool {
-    node.definition().is_some_and(|d| d.ends_with("apiextensions.v1.JSON"))
+    node.definition()
+        .is_some_and(|d| d.ends_with("apiextensions.v1.JSON"))
 }
 
 /// How encoding/json names the JSON value in a type error, if `v` does not fit `node`.

@@ -31,7 +31,7 @@ pub mod registry;
 pub mod schema;
 pub mod strategic;
 pub mod table;
-mod time;
+pub mod time;
 pub mod validate;
 
 pub use error::{Error, FieldError};

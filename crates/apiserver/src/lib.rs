@@ -8,7 +8,7 @@
 //! - [`store`]: redb-backed object store; one global revision (the resourceVersion), durable
 //!   group commit, snapshot lists, bounded watch history with fan-out.
 //! - [`machinery`]: the boundary to `flotilla-apimachinery` (registry, patches, apply,
-//!   validation, tables, OpenAPI), with fallbacks where it does not answer yet.
+//!   validation, tables, OpenAPI).
 //! - [`api`]: routing, authentication and the handlers; [`status`]: `metav1.Status` errors.
 pub mod api;
 pub mod clusters;

@@ -87,12 +87,10 @@ async fn discovery_and_patches() {
         .await
         .unwrap();
     assert_eq!(out.data.as_ref().unwrap()["a"], "3");
-    if flotilla_apiserver::machinery::apply_is_native() {
-        assert!(
-            !out.data.as_ref().unwrap().contains_key("b"),
-            "a field the manager stopped applying was kept"
-        );
-    }
+    assert!(
+        !out.data.as_ref().unwrap().contains_key("b"),
+        "a field the manager stopped applying was kept"
+    );
     let out = api
         .patch(
             "ssa",

@@ -626,11 +626,6 @@ fn server_side_apply_and_dry_run() {
         "--dry-run=server",
     ]);
     assert!(!k.run(&["get", "cm", "dry", "-n", "team-a"]).ok);
-    if !flotilla_apiserver::machinery::apply_is_native() {
-        eprintln!("SKIPPED (conflicts): flotilla-apimachinery's apply is not available yet; the fallback merges without conflict detection");
-        server.stop();
-        return;
-    }
     let o = k.run_stdin(
         &["apply", "--server-side", "--field-manager=bob", "-f", "-"],
         Some(&DEPLOYMENT.replace("replicas: 2", "replicas: 7")),

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::objects::{delete_object, meta_mut, DeleteOptions};
+use super::delete::{delete_object, pending_grace, spawn_grace_expiry, DeleteOptions};
+use super::objects::meta_mut;
 use crate::clusters::{Cluster, State};
 use crate::store::{resource_version, Key, Op, Prefix};
 
@@ -103,7 +104,8 @@ async fn remove_finalizer(state: &Arc<State>, cluster: &Arc<Cluster>, key: &Key,
             .await;
         match res {
             Err(crate::store::StoreError::Conflict { .. }) => continue,
-            Ok(out) if empty => {
+            // A Pod still in its grace period stays until the period ends.
+            Ok(out) if empty && out.object().is_some_and(|o| pending_grace(o) == 0) => {
                 let rv = out.object().and_then(|o| resource_version(o));
                 if let Ok(del) = state
                     .store
@@ -169,27 +171,56 @@ pub(crate) fn spawn_finalize(state: Arc<State>, cluster: Arc<Cluster>, key: Key)
         }
         if fins.iter().any(|f| f == "foregroundDeletion") {
             loop {
-                let deps = dependents(&state, &cluster.name, &uid);
-                if deps.is_empty() {
-                    break;
-                }
-                for (k, d) in deps {
-                    if d.pointer("/metadata/deletionTimestamp").is_none() {
-                        let opts = DeleteOptions {
-                            policy: Some("Foreground".into()),
-                            ..DeleteOptions::default()
-                        };
-                        let _ = Box::pin(delete_object(&state, &cluster, &k, &opts)).await;
-                    }
-                }
                 if state.cluster(&cluster.name).is_none() {
                     return;
+                }
+                if !foreground_step(&state, &cluster, &uid).await {
+                    break;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             remove_finalizer(&state, &cluster, &key, "foregroundDeletion").await;
         }
     });
+}
+
+/// Whether the reference to `uid` in a dependent blocks its owner's foreground deletion.
+fn blocks(dependent: &Value, uid: &str) -> bool {
+    owner_refs(dependent)
+        .iter()
+        .any(|r| r["uid"] == uid && r["blockOwnerDeletion"] == true)
+}
+
+/// One pass of the foreground deletion of the owner `uid`, as kube-controller-manager's
+/// garbage collector does it: a dependent with another owner only loses the reference; the
+/// others are deleted (in the foreground when they have dependents of their own). Returns
+/// whether the owner must still wait: a dependent with `blockOwnerDeletion: true` remains
+/// (one held by its own finalizers too). Non-blocking dependents do not hold the owner.
+async fn foreground_step(state: &Arc<State>, cluster: &Arc<Cluster>, uid: &str) -> bool {
+    let mut waiting = false;
+    for (k, d) in dependents(state, &cluster.name, uid) {
+        if owner_refs(&d).len() > 1 {
+            drop_owner_ref(state, &k, uid).await;
+            continue;
+        }
+        if blocks(&d, uid) {
+            waiting = true;
+        }
+        if d.pointer("/metadata/deletionTimestamp").is_some() {
+            continue;
+        }
+        let has_dependents = !dependents(state, &cluster.name, &uid_of(&d)).is_empty();
+        let opts = DeleteOptions {
+            policy: has_dependents.then(|| "Foreground".to_string()),
+            ..DeleteOptions::default()
+        };
+        if let Err(e) = Box::pin(delete_object(state, cluster, &k, &opts)).await {
+            if e.code != 404 {
+                tracing::warn!(name = %k.name, error = %e.message, "deleting a dependent failed");
+            }
+        }
+    }
+    waiting
 }
 
 async fn finalize_namespace(state: &Arc<State>, cluster: &Arc<Cluster>, key: &Key) {
@@ -287,7 +318,8 @@ pub(crate) fn spawn_drop_custom_objects(state: Arc<State>, cluster: Arc<Cluster>
     });
 }
 
-/// At start-up: resumes namespace and foreground/orphan finalization interrupted by a stop.
+/// At start-up: resumes namespace and foreground/orphan finalization and the grace periods
+/// of Pods interrupted by a stop.
 pub(crate) fn resume(state: Arc<State>) {
     for name in state.cluster_names() {
         let Some(cluster) = state.cluster(&name) else {
@@ -303,6 +335,16 @@ pub(crate) fn resume(state: Arc<State>) {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
+            if pending_grace(&obj) > 0 {
+                let deadline = obj
+                    .pointer("/metadata/deletionTimestamp")
+                    .and_then(Value::as_str)
+                    .and_then(crate::time::parse)
+                    .unwrap_or(0);
+                let left = (deadline - flotilla_apimachinery::time::now_secs()).max(0);
+                let after = Duration::from_secs(u64::try_from(left).unwrap_or(0));
+                spawn_grace_expiry(state.clone(), cluster.clone(), key.clone(), after);
+            }
             let ns = key.group.is_empty() && key.resource == "namespaces";
             if ns
                 || fins

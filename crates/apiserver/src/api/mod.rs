@@ -4,6 +4,7 @@
 mod admin;
 mod discovery;
 pub mod gc;
+mod delete;
 pub mod objects;
 mod patch;
 mod protobuf;
@@ -282,8 +283,8 @@ async fn handle(state: Arc<State>, req: Request) -> Response {
         (&Method::POST, false) => objects::create(&r).await,
         (&Method::PUT, true) => objects::update(&r).await,
         (&Method::PATCH, true) => patch::patch(&r).await,
-        (&Method::DELETE, true) => objects::delete(&r).await,
-        (&Method::DELETE, false) => objects::delete_collection(&r).await,
+        (&Method::DELETE, true) => delete::delete(&r).await,
+        (&Method::DELETE, false) => delete::delete_collection(&r).await,
         _ => Err(ApiError::new(
             405,
             "MethodNotAllowed",

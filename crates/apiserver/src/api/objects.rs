@@ -1,4 +1,4 @@
-//! Writes: create, update, delete and deletecollection, and the bookkeeping kube-apiserver
+//! Writes: create and update (deletion is in `delete`), and the bookkeeping kube-apiserver
 //! owns (uid, creationTimestamp, generation, resourceVersion, managedFields, finalizers).
 use std::sync::Arc;
 
@@ -7,9 +7,8 @@ use flotilla_apimachinery::{Gvk, Registry};
 use serde_json::{json, Value};
 
 use super::{json, parse_body, Req};
-use crate::clusters::{Cluster, State};
 use crate::status::{ApiError, Subject};
-use crate::store::{resource_version, Key, Op, Outcome, StoreError};
+use crate::store::{resource_version, Key, Op, StoreError};
 
 /// A fresh Namespace object.
 pub fn new_namespace(name: &str) -> Value {
@@ -438,7 +437,9 @@ pub(crate) async fn commit_update(
         }
         return Ok(out);
     }
+    // Finished: being deleted, no grace period left and no finalizer left.
     let finishing = out.pointer("/metadata/deletionTimestamp").is_some()
+        && super::delete::pending_grace(&out) == 0
         && out
             .pointer("/metadata/finalizers")
             .and_then(Value::as_array)
@@ -521,218 +522,4 @@ pub(crate) async fn update(r: &Req) -> Result<Response, ApiError> {
     let out = prepare_update(r, &old, new, true)?;
     let stored = commit_update(r, &key, out, expected.or(resource_version(&old))).await?;
     Ok(json(200, &stored))
-}
-
-/// Deletion options from the body and the query.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct DeleteOptions {
-    pub policy: Option<String>,
-    pub uid: Option<String>,
-    pub resource_version: Option<String>,
-    pub dry_run: bool,
-}
-
-pub(crate) fn delete_options(r: &Req) -> Result<DeleteOptions, ApiError> {
-    let body: Value = if r.body.iter().all(u8::is_ascii_whitespace) {
-        json!({})
-    } else {
-        serde_json::from_slice(&r.body)
-            .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?
-    };
-    let mut policy = body["propagationPolicy"].as_str().map(str::to_string);
-    if policy.is_none() && body["orphanDependents"] == true {
-        policy = Some("Orphan".into());
-    }
-    if let Some(p) = r.q("propagationPolicy") {
-        policy = Some(p.to_string());
-    }
-    if let Some(p) = &policy {
-        if !matches!(p.as_str(), "Orphan" | "Background" | "Foreground") {
-            return Err(ApiError::bad_request(format!(
-                "invalid propagationPolicy {p:?}"
-            )));
-        }
-    }
-    let dry_run = r.dry_run()
-        || body["dryRun"]
-            .as_array()
-            .is_some_and(|a| a.iter().any(|v| v == "All"));
-    Ok(DeleteOptions {
-        policy,
-        uid: body
-            .pointer("/preconditions/uid")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        resource_version: body
-            .pointer("/preconditions/resourceVersion")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        dry_run,
-    })
-}
-
-/// What a delete did.
-pub(crate) enum Deleted {
-    /// Removed from the store.
-    Gone(Arc<Value>),
-    /// Marked for deletion; finalizers pending.
-    Pending(Value),
-}
-
-/// Deletes one object with kube-apiserver's rules (finalizers, propagation policy, namespaces).
-pub(crate) async fn delete_object(
-    state: &Arc<State>,
-    cluster: &Arc<Cluster>,
-    key: &Key,
-    opts: &DeleteOptions,
-) -> Result<Deleted, ApiError> {
-    let old = state
-        .store
-        .get(key)?
-        .ok_or_else(|| ApiError::not_found(subject(key)))?;
-    let uid = old
-        .pointer("/metadata/uid")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    if let Some(u) = &opts.uid {
-        if *u != uid {
-            return Err(ApiError::new(
-                409,
-                "Conflict",
-                format!("Precondition failed: UID in precondition: {u}, UID in object meta: {uid}"),
-            ));
-        }
-    }
-    let cur_rv = resource_version(&old);
-    if let Some(rv) = &opts.resource_version {
-        if rv.parse::<u64>().ok() != cur_rv {
-            return Err(ApiError::new(409, "Conflict", format!(
-                "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
-                cur_rv.unwrap_or(0)
-            )));
-        }
-    }
-    let is_namespace = key.group.is_empty() && key.resource == "namespaces";
-    if old.pointer("/metadata/deletionTimestamp").is_some() {
-        return Ok(Deleted::Pending(old));
-    }
-    let mut finalizers: Vec<Value> = old
-        .pointer("/metadata/finalizers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    match opts.policy.as_deref() {
-        Some("Orphan") if !finalizers.iter().any(|f| f == "orphan") => {
-            finalizers.push(json!("orphan"))
-        }
-        Some("Foreground") if !finalizers.iter().any(|f| f == "foregroundDeletion") => {
-            finalizers.push(json!("foregroundDeletion"))
-        }
-        _ => {}
-    }
-    if is_namespace || !finalizers.is_empty() {
-        let mut out = old.clone();
-        {
-            let meta = meta_mut(&mut out);
-            meta.insert(
-                "deletionTimestamp".into(),
-                Value::String(crate::time::now()),
-            );
-            meta.insert("deletionGracePeriodSeconds".into(), json!(0));
-            if !finalizers.is_empty() {
-                meta.insert("finalizers".into(), Value::Array(finalizers));
-            }
-        }
-        if is_namespace {
-            out["status"]["phase"] = json!("Terminating");
-        }
-        if opts.dry_run {
-            return Ok(Deleted::Pending(out));
-        }
-        let stored = state
-            .store
-            .write(Op::Update {
-                key: key.clone(),
-                object: out,
-                expected: cur_rv,
-            })
-            .await
-            .map_err(|e| store_err(key, e))?;
-        let stored = stored
-            .object()
-            .map(|o| (**o).clone())
-            .unwrap_or(Value::Null);
-        super::gc::spawn_finalize(state.clone(), cluster.clone(), key.clone());
-        return Ok(Deleted::Pending(stored));
-    }
-    if opts.dry_run {
-        return Ok(Deleted::Gone(Arc::new(old)));
-    }
-    let out = state
-        .store
-        .write(Op::Delete {
-            key: key.clone(),
-            expected: cur_rv,
-        })
-        .await
-        .map_err(|e| store_err(key, e))?;
-    let Outcome::Deleted(obj) = out else {
-        return Err(ApiError::internal("unexpected store outcome"));
-    };
-    if key.group == "apiextensions.k8s.io" && key.resource == "customresourcedefinitions" {
-        state
-            .reload_crds(cluster)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        super::gc::spawn_drop_custom_objects(state.clone(), cluster.clone(), (*obj).clone());
-    }
-    super::gc::spawn_after_delete(state.clone(), cluster.clone(), obj.clone());
-    Ok(Deleted::Gone(obj))
-}
-
-/// DELETE of one object.
-pub(crate) async fn delete(r: &Req) -> Result<Response, ApiError> {
-    let opts = delete_options(r)?;
-    let key = r.key(r.name.as_deref().unwrap_or(""));
-    match delete_object(&r.state, &r.cluster, &key, &opts).await? {
-        Deleted::Pending(obj) => Ok(json(200, &obj)),
-        Deleted::Gone(obj) => Ok(json(
-            200,
-            &json!({
-                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                "details": {"name": key.name, "group": key.group, "kind": key.resource,
-                            "uid": obj.pointer("/metadata/uid").cloned().unwrap_or(Value::Null)}
-            }),
-        )),
-    }
-}
-
-/// DELETE of a collection (with label and field selectors).
-pub(crate) async fn delete_collection(r: &Req) -> Result<Response, ApiError> {
-    let opts = delete_options(r)?;
-    let items = super::reads::select(r)?;
-    let mut deleted = Vec::new();
-    for obj in items {
-        let name = obj
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let ns = obj
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let key = Key::new(&r.cluster.name, &r.info.group, &r.info.plural, &ns, &name);
-        match delete_object(&r.state, &r.cluster, &key, &opts).await {
-            Ok(Deleted::Gone(o)) => deleted.push((*o).clone()),
-            Ok(Deleted::Pending(o)) => deleted.push(o),
-            Err(e) if e.code == 404 => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(json(
-        200,
-        &json!({"kind": format!("{}List", r.info.kind), "apiVersion": r.info.api_version(), "metadata": {}, "items": deleted}),
-    ))
 }

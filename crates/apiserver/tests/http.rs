@@ -636,3 +636,52 @@ fn continued_lists_show_the_first_pages_snapshot() {
     );
     s.stop();
 }
+
+#[test]
+fn protobuf_bodies_of_unknown_kinds_get_415() {
+    let s = start("h-proto");
+    let c = s.client();
+    let field = |num: u8, payload: &[u8]| {
+        [vec![num << 3 | 2, payload.len() as u8], payload.to_vec()].concat()
+    };
+    let type_meta = [field(1, b"v1"), field(2, b"Pod")].concat();
+    let body = [
+        b"k8s\0".to_vec(),
+        field(1, &type_meta),
+        field(2, &field(1, &field(1, b"p"))),
+    ]
+    .concat();
+    let r = c.send(
+        "POST",
+        "/api/v1/namespaces/default/pods",
+        &[("Content-Type", "application/vnd.kubernetes.protobuf")],
+        &body,
+    );
+    let st = r.json();
+    assert_eq!(
+        (r.status, st["reason"].as_str()),
+        (415, Some("UnsupportedMediaType")),
+        "{st}"
+    );
+    assert!(st["message"].as_str().unwrap().contains("\"Pod\""), "{st}");
+    // A ConfigMap in protobuf is stored.
+    let type_meta = [field(1, b"v1"), field(2, b"ConfigMap")].concat();
+    let body = [
+        b"k8s\0".to_vec(),
+        field(1, &type_meta),
+        field(2, &field(1, &field(1, b"pb"))),
+    ]
+    .concat();
+    let r = c.send(
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        &[("Content-Type", "application/vnd.kubernetes.protobuf")],
+        &body,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        c.get("/api/v1/namespaces/default/configmaps/pb").status,
+        200
+    );
+    s.stop();
+}

@@ -2,9 +2,9 @@
 //! (`/api/v1/...`, `/apis/G/V/[namespaces/NS/]RESOURCE[/NAME[/SUBRESOURCE]]`), and dispatch to
 //! the verbs.
 mod admin;
+mod delete;
 mod discovery;
 pub mod gc;
-mod delete;
 pub mod objects;
 mod patch;
 mod protobuf;
@@ -323,17 +323,25 @@ async fn read_body(state: &State, body: Body) -> Result<Bytes, ApiError> {
 pub(crate) fn parse_body(r: &Req) -> Result<Value, ApiError> {
     let ct = r.content_type();
     if ct.contains("protobuf") {
-        match protobuf::decode(&r.body) {
-            Ok(Some(v)) => return Ok(v),
-            Ok(None) => {}
-            Err(e) => {
-                return Err(ApiError::bad_request(format!(
-                    "the object provided is unrecognized: {e}"
-                )))
-            }
-        }
+        let unsupported = |msg: String| {
+            ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                format!("{msg} - accepted media types include: application/json, application/yaml"),
+            )
+        };
+        return match protobuf::decode(&r.body) {
+            Ok(protobuf::Decoded::Object(v)) => Ok(v),
+            Ok(protobuf::Decoded::UnknownKind(api_version, kind)) => Err(unsupported(format!(
+                "the protobuf encoding of {api_version:?}, kind {kind:?} is not supported by this server"
+            ))),
+            Err(protobuf::PbError::Unsupported(e)) => Err(unsupported(e)),
+            Err(protobuf::PbError::Malformed(e)) => Err(ApiError::bad_request(format!(
+                "the object provided is unrecognized: {e}"
+            ))),
+        };
     }
-    if ct.contains("protobuf") || ct.contains("cbor") {
+    if ct.contains("cbor") {
         return Err(ApiError::new(
             415,
             "UnsupportedMediaType",

@@ -314,3 +314,48 @@ fn unix_now() -> i64 {
         .unwrap()
         .as_secs() as i64
 }
+
+#[test]
+fn a_removal_interrupted_by_a_stop_finishes_at_start_up() {
+    use flotilla_apiserver::store::{Key, Op, Store};
+    // A Pod left marked, its grace period over and no finalizer left (a stop between the
+    // two writes), and one still in its grace period: written straight into the store.
+    let dir = common::tempdir("d-resume");
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let store = Store::open(&dir.join("store.redb"), 100).unwrap();
+        let past = flotilla_apiserver::time::format_unix(unix_now() - 60);
+        let soon = flotilla_apiserver::time::format_unix(unix_now() + 3);
+        for (name, ts, grace) in [("stuck", past, 0), ("waiting", soon, 3)] {
+            let mut p = pod(name, Some("node-1"), None);
+            p["metadata"]["namespace"] = json!("default");
+            p["metadata"]["uid"] = json!(format!("uid-{name}"));
+            p["metadata"]["deletionTimestamp"] = json!(ts);
+            p["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
+            let key = Key::new("default", "", "pods", "default", name);
+            rt.block_on(store.write(Op::Create { key, object: p }))
+                .unwrap();
+        }
+    }
+    let s = common::start_in(dir, |_| {});
+    let c = s.client();
+    assert!(
+        eventually(Duration::from_secs(3), || !exists(
+            &c,
+            &format!("{PODS}/stuck")
+        )),
+        "the interrupted removal was not finished"
+    );
+    assert!(
+        exists(&c, &format!("{PODS}/waiting")),
+        "removed before its deadline"
+    );
+    assert!(eventually(Duration::from_secs(8), || !exists(
+        &c,
+        &format!("{PODS}/waiting")
+    )));
+    s.stop();
+}

@@ -80,6 +80,10 @@ pub(crate) fn delete_options(r: &Req) -> Result<DeleteOptions, ApiError> {
     })
 }
 
+fn is_namespace(key: &Key) -> bool {
+    key.group.is_empty() && key.resource == "namespaces"
+}
+
 fn is_pod(key: &Key) -> bool {
     key.group.is_empty() && key.resource == "pods"
 }
@@ -170,7 +174,7 @@ pub(crate) async fn delete_object(
             )));
         }
     }
-    let is_namespace = key.group.is_empty() && key.resource == "namespaces";
+    let is_namespace = is_namespace(key);
     if old.pointer("/metadata/deletionTimestamp").is_some() {
         return shorten_grace(state, cluster, key, old, opts).await;
     }
@@ -279,6 +283,22 @@ async fn shorten_grace(
     opts: &DeleteOptions,
 ) -> Result<Deleted, ApiError> {
     let current = pending_grace(&old);
+    if current == 0 && finalizers_of(&old).is_empty() && !is_namespace(key) && !opts.dry_run {
+        // Nothing holds it any more (a stop came between marking and removing): remove it,
+        // as kube-apiserver does on the next delete.
+        let del = state
+            .store
+            .write(Op::Delete {
+                key: key.clone(),
+                expected: resource_version(&old),
+            })
+            .await
+            .map_err(|e| store_err(key, e))?;
+        if let Some(obj) = del.object() {
+            after_delete(state, cluster, key, obj)?;
+            return Ok(Deleted::Gone(obj.clone()));
+        }
+    }
     let Some(asked) = opts.grace.filter(|g| is_pod(key) && *g < current) else {
         return Ok(Deleted::Pending(old));
     };
@@ -353,11 +373,13 @@ pub(crate) fn spawn_grace_expiry(
             else {
                 return;
             };
-            if pending_grace(&obj) == 0 {
+            let grace = pending_grace(&obj);
+            if grace == 0 && (!finalizers_of(&obj).is_empty() || is_namespace(&key)) {
+                // Finalizers (or the namespace controller) finish it.
                 return;
             }
             let left = deadline - now_secs();
-            if left > 0 {
+            if grace > 0 && left > 0 {
                 // A newer object of the same name, or a clock step: wait for its deadline.
                 tokio::time::sleep(secs(left)).await;
                 continue;
@@ -380,27 +402,33 @@ async fn expire(
     key: &Key,
     obj: &Value,
 ) -> Result<(), StoreError> {
-    let mut out = obj.clone();
-    meta_mut(&mut out).insert("deletionGracePeriodSeconds".into(), json!(0));
-    let stored = state
-        .store
-        .write(Op::Update {
-            key: key.clone(),
-            object: out,
-            expected: resource_version(obj),
-        })
-        .await?;
-    let Some(stored) = stored.object() else {
-        return Ok(());
+    let stored = if pending_grace(obj) == 0 {
+        // Left by a stop between the two writes below: only the removal is missing.
+        Arc::new(obj.clone())
+    } else {
+        let mut out = obj.clone();
+        meta_mut(&mut out).insert("deletionGracePeriodSeconds".into(), json!(0));
+        let stored = state
+            .store
+            .write(Op::Update {
+                key: key.clone(),
+                object: out,
+                expected: resource_version(obj),
+            })
+            .await?;
+        match stored.object() {
+            Some(o) => o.clone(),
+            None => return Ok(()),
+        }
     };
-    if !finalizers_of(stored).is_empty() {
+    if !finalizers_of(&stored).is_empty() {
         return Ok(());
     }
     let del = state
         .store
         .write(Op::Delete {
             key: key.clone(),
-            expected: resource_version(stored),
+            expected: resource_version(&stored),
         })
         .await?;
     if let Some(o) = del.object() {

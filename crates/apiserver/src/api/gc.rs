@@ -335,7 +335,9 @@ pub(crate) fn resume(state: Arc<State>) {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
-            if pending_grace(&obj) > 0 {
+            let ns = key.group.is_empty() && key.resource == "namespaces";
+            if pending_grace(&obj) > 0 || (fins.is_empty() && !ns) {
+                // A grace period to wait out, or a removal a stop interrupted.
                 let deadline = obj
                     .pointer("/metadata/deletionTimestamp")
                     .and_then(Value::as_str)
@@ -345,7 +347,6 @@ pub(crate) fn resume(state: Arc<State>) {
                 let after = Duration::from_secs(u64::try_from(left).unwrap_or(0));
                 spawn_grace_expiry(state.clone(), cluster.clone(), key.clone(), after);
             }
-            let ns = key.group.is_empty() && key.resource == "namespaces";
             if ns
                 || fins
                     .iter()

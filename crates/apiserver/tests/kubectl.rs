@@ -661,3 +661,49 @@ fn server_side_apply_and_dry_run() {
     );
     server.stop();
 }
+
+#[test]
+fn delete_pods_with_grace_periods() {
+    let Some((server, k)) = setup("k-grace") else {
+        return;
+    };
+    let pod = |name: &str| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  nodeName: node-1\n  containers: [{{name: c, image: nginx:1.27}}]\n")
+    };
+    let gone = |name: &str| !k.run(&["get", "pod", name]).ok;
+    // kubectl waits for the Pod to go, which is once the period is over.
+    k.ok_stdin(&["apply", "-f", "-"], &pod("slow"));
+    let t = std::time::Instant::now();
+    k.ok(&["delete", "pod", "slow", "--grace-period=2"]);
+    assert!(
+        t.elapsed() >= Duration::from_millis(1500),
+        "removed before its grace period: {:?}",
+        t.elapsed()
+    );
+    assert!(gone("slow"));
+    // --force --grace-period=0 removes it at once.
+    k.ok_stdin(&["apply", "-f", "-"], &pod("forced"));
+    k.ok(&[
+        "delete",
+        "pod",
+        "forced",
+        "--force",
+        "--grace-period=0",
+        "--wait=false",
+    ]);
+    assert!(gone("forced"));
+    // The default period (30 s) shows; --now (1 s) shortens it.
+    k.ok_stdin(&["apply", "-f", "-"], &pod("default"));
+    k.ok(&["delete", "pod", "default", "--wait=false"]);
+    let grace = k.ok(&[
+        "get",
+        "pod",
+        "default",
+        "-o",
+        "jsonpath={.metadata.deletionGracePeriodSeconds}",
+    ]);
+    assert_eq!(grace, "30");
+    k.ok(&["delete", "pod", "default", "--now", "--wait=false"]);
+    assert!(eventually(Duration::from_secs(5), || gone("default")));
+    server.stop();
+}

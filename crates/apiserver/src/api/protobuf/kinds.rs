@@ -1,5 +1,5 @@
 //! The protobuf messages (field numbers of `k8s.io/api` 1.32 `generated.proto`) of the kinds
-//! kubectl's `create` generators send, and of what they embed. Only the fields a client may
+//! kubectl's `create` generators (and `kubectl autoscale`) send, and of what they embed. Only the fields a client may
 //! set on create are listed; `status` is skipped (the create strategies reset it).
 use super::{F, T};
 
@@ -265,6 +265,24 @@ const INGRESS: &[F] = &[
     (3, "status", T::Skip),
 ];
 
+// autoscaling/v1 (`kubectl autoscale`)
+const SCALE_TARGET: &[F] = &[
+    (1, "kind", T::Str),
+    (2, "name", T::Str),
+    (3, "apiVersion", T::Str),
+];
+const HPA_SPEC: &[F] = &[
+    (1, "scaleTargetRef", T::Msg(SCALE_TARGET)),
+    (2, "minReplicas", T::IntKeep),
+    (3, "maxReplicas", T::IntKeep),
+    (4, "targetCPUUtilizationPercentage", T::IntKeep),
+];
+const HPA: &[F] = &[
+    (1, "metadata", T::Msg(META)),
+    (2, "spec", T::Msg(HPA_SPEC)),
+    (3, "status", T::Skip),
+];
+
 // policy/v1
 const PDB_SPEC: &[F] = &[
     (1, "minAvailable", T::IntStr),
@@ -336,6 +354,7 @@ pub(super) fn schema(api_version: &str, kind: &str) -> Option<&'static [F]> {
         ("batch/v1", "CronJob") => CRONJOB,
         ("networking.k8s.io/v1", "Ingress") => INGRESS,
         ("policy/v1", "PodDisruptionBudget") => PDB,
+        ("autoscaling/v1", "HorizontalPodAutoscaler") => HPA,
         ("scheduling.k8s.io/v1", "PriorityClass") => PRIORITY_CLASS,
         ("rbac.authorization.k8s.io/v1", "Role") => ROLE,
         ("rbac.authorization.k8s.io/v1", "ClusterRole") => CLUSTER_ROLE,

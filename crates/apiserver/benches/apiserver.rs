@@ -1,9 +1,11 @@
 //! API server figures (harness = false): creates/s and server-side applies/s with 1 and 16
-//! clients, a list of 10,000 objects, watch fan-out to 100 watchers, RSS of 1,000 virtual
-//! clusters with 50 objects each, and start-up time with 100,000 objects.
+//! clients, a list of 10,000 objects, watch fan-out to 100 watchers, memory (RSS growth) and
+//! disk per stored object at 10,000 and 50,000 objects, RSS of 1,000 virtual clusters with 50
+//! objects each, and start-up time with 100,000 objects.
 //!
 //! `cargo bench -p flotilla-apiserver --bench apiserver` (set `APISERVER_BENCH_QUICK=1` for
-//! smaller sizes).
+//! sizes divided by 10, `APISERVER_BENCH_ONLY=writes,list,memory,clusters,startup` for some
+//! sections only, `APISERVER_BENCH_MEMORY_SIZES=10000,50000` for the memory sizes).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -213,12 +215,110 @@ fn parallel(
     (clients * per_client) as f64 / t.elapsed().as_secs_f64()
 }
 
+/// Memory and disk per stored object: a fresh server, its RSS and store size once warm and
+/// empty, then after storing `n` ConfigMaps (16 clients) and reading each one back (so every
+/// page a read touches is cached), divided by `n`.
+fn memory_per_object(n: usize, base: &str) -> (usize, f64) {
+    let dir = tempdir("memory");
+    let p = Proc::spawn(&dir);
+    let store = dir.join("store.redb");
+    let disk = || std::fs::metadata(&store).map(|m| m.len()).unwrap_or(0) as f64;
+    let mut conn = p.conn();
+    // Warm-up: the code paths of a create, a read, a list and a delete, then let it settle.
+    let (st, _) = conn.request("POST", base, "application/json", &cm("warm", 0));
+    assert_eq!(st, 201);
+    let (st, _) = conn.request("GET", &format!("{base}/warm"), "application/json", b"");
+    assert_eq!(st, 200);
+    let (st, _) = conn.request("GET", base, "application/json", b"");
+    assert_eq!(st, 200);
+    let (st, _) = conn.request("DELETE", &format!("{base}/warm"), "application/json", b"");
+    assert_eq!(st, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let (rss0, disk0) = (p.rss_mib(), disk());
+    let per = n / 16;
+    parallel(&p, 16, per, "m", false, base);
+    let stored = per * 16;
+    let mut object_bytes = 0;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|c| {
+                let mut conn = p.conn();
+                s.spawn(move || {
+                    let mut bytes = 0;
+                    for i in 0..per {
+                        let (st, body) = conn.request(
+                            "GET",
+                            &format!("{base}/m-{c}-{i}"),
+                            "application/json",
+                            b"",
+                        );
+                        assert_eq!(st, 200);
+                        bytes = body.len();
+                    }
+                    bytes
+                })
+            })
+            .collect();
+        for h in handles {
+            object_bytes = h.join().unwrap();
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let (rss, disk1) = (p.rss_mib(), disk());
+    println!(
+        "memory per stored object, {stored} ConfigMaps ({object_bytes} B of JSON each): RSS +{:.0} B/object ({rss0:.0} -> {rss:.0} MiB); disk +{:.0} B/object ({:.1} -> {:.1} MiB store)",
+        (rss - rss0) * 1048576.0 / stored as f64,
+        (disk1 - disk0) / stored as f64,
+        disk0 / 1048576.0,
+        disk1 / 1048576.0,
+    );
+    p.stop();
+    (stored, rss - rss0)
+}
+
 fn main() {
     let quick = std::env::var("APISERVER_BENCH_QUICK").is_ok();
+    let only = std::env::var("APISERVER_BENCH_ONLY").unwrap_or_default();
+    let run = |section: &str| only.is_empty() || only.split(',').any(|s| s.trim() == section);
     let scale = |n: usize| if quick { n / 10 } else { n };
     let base = "/api/v1/namespaces/default/configmaps";
 
-    // Writes.
+    if run("writes") {
+        writes(&scale, base);
+    }
+    if run("list") {
+        list_and_watch(&scale, base);
+    }
+    if run("memory") {
+        let sizes: Vec<usize> = std::env::var("APISERVER_BENCH_MEMORY_SIZES")
+            .ok()
+            .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![10_000, 50_000]);
+        let points: Vec<(usize, f64)> = sizes
+            .iter()
+            .map(|&n| memory_per_object(scale(n), base))
+            .collect();
+        // What one more object costs once the fixed parts (watch history, page cache) fill.
+        for w in points.windows(2) {
+            let ((n0, m0), (n1, m1)) = (w[0], w[1]);
+            println!(
+                "memory per stored object, marginal from {n0} to {n1}: RSS +{:.0} B/object",
+                (m1 - m0) * 1048576.0 / (n1 - n0) as f64
+            );
+        }
+    }
+    if run("clusters") {
+        virtual_clusters(&scale, base);
+    }
+    if run("startup") {
+        startup(&scale, base);
+    }
+    for d in DIRS.lock().unwrap().drain(..) {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+fn writes(scale: &dyn Fn(usize) -> usize, base: &str) {
     let dir = tempdir("writes");
     let p = Proc::spawn(&dir);
     for clients in [1, 16] {
@@ -238,8 +338,10 @@ fn main() {
         );
     }
     p.stop();
+}
 
-    // List of 10,000 objects.
+/// A list of 10,000 objects, then watch fan-out to 100 watchers on the same server.
+fn list_and_watch(scale: &dyn Fn(usize) -> usize, base: &str) {
     let dir = tempdir("list");
     let p = Proc::spawn(&dir);
     let n = scale(10_000);
@@ -310,8 +412,10 @@ fn main() {
     let last = results.iter().max().unwrap().as_secs_f64() - 0.5;
     println!("watch fan-out: last watcher had every event {last:.2} s after the first write ({:.0} deliveries/s)", (events * watchers) as f64 / last);
     p.stop();
+}
 
-    // 1,000 virtual clusters with 50 objects each.
+/// 1,000 virtual clusters with 50 objects each, and a restart with them.
+fn virtual_clusters(scale: &dyn Fn(usize) -> usize, base: &str) {
     let dir = tempdir("clusters");
     let p = Proc::spawn(&dir);
     let clusters = scale(1000);
@@ -362,8 +466,10 @@ fn main() {
         p.rss_mib()
     );
     p.stop();
+}
 
-    // Start-up with 100,000 objects.
+/// Start-up with 100,000 objects.
+fn startup(scale: &dyn Fn(usize) -> usize, base: &str) {
     let dir = tempdir("startup");
     let n = scale(100_000);
     {
@@ -424,7 +530,4 @@ fn main() {
         p.rss_mib()
     );
     p.stop();
-    for d in DIRS.lock().unwrap().drain(..) {
-        let _ = std::fs::remove_dir_all(d);
-    }
 }

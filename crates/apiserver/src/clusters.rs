@@ -23,6 +23,10 @@ pub struct Cluster {
     pub token: String,
     /// The kinds its Established CRDs define.
     crds: RwLock<Option<Arc<Registry>>>,
+    /// Serialises registry rebuilds: two concurrent CRD writes each rebuild from a store
+    /// snapshot, and without it the older snapshot could be installed last, dropping a
+    /// kind whose CRD the client was already told is Established.
+    reload: std::sync::Mutex<()>,
 }
 
 impl Cluster {
@@ -97,6 +101,7 @@ impl State {
                 name: name.clone(),
                 token,
                 crds: RwLock::new(None),
+                reload: std::sync::Mutex::new(()),
             });
             state.write_map().insert(name, c.clone());
             state.reload_crds(&c)?;
@@ -151,6 +156,7 @@ impl State {
             name: name.to_string(),
             token,
             crds: RwLock::new(None),
+            reload: std::sync::Mutex::new(()),
         });
         self.write_map().insert(name.to_string(), c.clone());
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
@@ -260,6 +266,7 @@ impl State {
 
     /// Rebuilds a cluster's registry of custom kinds from its stored, Established CRDs.
     pub fn reload_crds(&self, cluster: &Cluster) -> Result<(), Error> {
+        let _serial = cluster.reload.lock().unwrap_or_else(|p| p.into_inner());
         let prefix = Prefix::resource(
             &cluster.name,
             "apiextensions.k8s.io",

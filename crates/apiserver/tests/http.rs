@@ -685,3 +685,151 @@ fn protobuf_bodies_of_unknown_kinds_get_415() {
     );
     s.stop();
 }
+
+#[test]
+fn no_op_writes_are_not_stored() {
+    let s = common::start("noop");
+    let c = s.client();
+    let path = "/api/v1/namespaces/default/configmaps";
+    let apply = |data: &str| {
+        c.patch(
+            &format!("{path}/cfg?fieldManager=m&force=true"),
+            "application/apply-patch+yaml",
+            &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"k": data}}),
+        )
+    };
+    let rv = |r: &common::Resp| {
+        r.json()["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let first = rv(&apply("a"));
+    // The same apply again, a no-op merge patch and a no-op update keep the resourceVersion,
+    // as kube-apiserver does; a real change moves it.
+    assert_eq!(rv(&apply("a")), first);
+    let merged = c.patch(
+        &format!("{path}/cfg"),
+        "application/merge-patch+json",
+        &json!({"data": {"k": "a"}}),
+    );
+    assert_eq!(rv(&merged), first);
+    let current = c.get(&format!("{path}/cfg")).json();
+    assert_eq!(rv(&c.put(&format!("{path}/cfg"), &current)), first);
+    let changed = rv(&apply("b"));
+    assert_ne!(changed, first);
+    assert_eq!(c.get(&format!("{path}/cfg")).json()["data"]["k"], "b");
+    s.stop();
+}
+
+#[test]
+fn secret_string_data_is_folded_and_status_apply_keeps_status() {
+    let s = common::start("sd");
+    let c = s.client();
+    let made = c
+        .post(
+            "/api/v1/namespaces/default/secrets",
+            &json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+                "data": {"a": "eA=="}, "stringData": {"a": "override", "b": "plain"}}),
+        )
+        .json();
+    assert!(made.get("stringData").is_none(), "{made}");
+    assert_eq!(made["data"]["a"], "b3ZlcnJpZGU=");
+    assert_eq!(made["data"]["b"], "cGxhaW4=");
+    let applied = c
+        .patch(
+            "/api/v1/namespaces/default/secrets/t?fieldManager=m",
+            "application/apply-patch+yaml",
+            &json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t"}, "stringData": {"k": "v"}}),
+        )
+        .json();
+    assert_eq!(applied["data"]["k"], "dg==");
+    assert!(applied.get("stringData").is_none());
+
+    // Server-side apply to /status writes status (and nothing else), owned by the manager
+    // with subresource "status".
+    let d = "/apis/apps/v1/namespaces/default/deployments";
+    c.post(d, &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}}));
+    let r = c.patch(
+        &format!("{d}/web/status?fieldManager=ctl&force=true"),
+        "application/apply-patch+yaml",
+        &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": 5}, "status": {"readyReplicas": 1, "replicas": 1}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.json());
+    let got = c.get(&format!("{d}/web")).json();
+    assert_eq!(got["status"]["readyReplicas"], 1);
+    assert_eq!(
+        got["spec"]["replicas"], 1,
+        "spec is not written through /status"
+    );
+    let mf = got["metadata"]["managedFields"].as_array().unwrap();
+    assert!(
+        mf.iter().any(|m| m["manager"] == "ctl"
+            && m["subresource"] == "status"
+            && m["operation"] == "Apply"),
+        "{mf:?}"
+    );
+    s.stop();
+}
+
+#[test]
+fn immutable_fields_are_refused_with_422() {
+    let s = common::start("immut");
+    let c = s.client();
+    let d = "/apis/apps/v1/namespaces/default/deployments";
+    let dep = |sel: &str| {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": sel}}, "template": {"metadata": {"labels": {"app": sel}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}})
+    };
+    assert_eq!(c.post(d, &dep("a")).status, 201);
+    let r = c.patch(
+        &format!("{d}/web?fieldManager=m&force=true"),
+        "application/apply-patch+yaml",
+        &dep("b"),
+    );
+    assert_eq!(r.status, 422, "{}", r.json());
+    let body = r.json();
+    assert_eq!(body["reason"], "Invalid");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("spec.selector: Invalid value"),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("field is immutable"),
+        "{body}"
+    );
+    // Replicas stay mutable.
+    let mut more = dep("a");
+    more["spec"]["replicas"] = json!(3);
+    assert_eq!(
+        c.patch(
+            &format!("{d}/web?fieldManager=m&force=true"),
+            "application/apply-patch+yaml",
+            &more
+        )
+        .status,
+        200
+    );
+
+    let cms = "/api/v1/namespaces/default/configmaps";
+    c.post(cms, &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "frozen"}, "immutable": true, "data": {"k": "v"}}));
+    let r = c.patch(
+        &format!("{cms}/frozen"),
+        "application/merge-patch+json",
+        &json!({"data": {"k": "w"}}),
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("data: Forbidden: field is immutable when `immutable` is set"));
+    s.stop();
+}

@@ -148,6 +148,15 @@ fn ignored(p: &Path, status_reset: bool) -> bool {
     if status_reset && p.first().is_some_and(|f| f == "f:status") {
         return true;
     }
+    ignored_always(p)
+}
+
+/// Outside what an apply to the `status` subresource may own.
+fn outside_status(p: &Path) -> bool {
+    p.first().is_none_or(|f| f != "f:status") || ignored_always(p)
+}
+
+fn ignored_always(p: &Path) -> bool {
     IGNORED
         .iter()
         .any(|ig| p.len() >= ig.len() && p.iter().zip(ig.iter()).all(|(a, b)| a == b))
@@ -159,6 +168,14 @@ fn owned_set(obj: &Value, root: Node<'_>, status_reset: bool) -> FieldSet {
     let mut set = FieldSet::new();
     fieldset::to_set(obj, root, &mut Vec::new(), &mut set);
     set.retain(|p| !ignored(p, status_reset));
+    set
+}
+
+/// The `status` fields of an object, for an apply to the status subresource.
+fn status_set(obj: &Value, root: Node<'_>) -> FieldSet {
+    let mut set = FieldSet::new();
+    fieldset::to_set(obj, root, &mut Vec::new(), &mut set);
+    set.retain(|p| !outside_status(p));
     set
 }
 
@@ -180,6 +197,32 @@ pub fn apply(
     reg: &Registry,
     gvk: &Gvk,
 ) -> Result<Value, Error> {
+    apply_with(live, applied, manager, force, reg, gvk, "")
+}
+
+/// Server-side apply to the `status` subresource: only `status` of `applied` counts, the
+/// rest of `live` is kept, and the manager's entry carries `subresource: status`.
+pub fn apply_status(
+    live: &Value,
+    applied: &Value,
+    manager: &str,
+    force: bool,
+    reg: &Registry,
+    gvk: &Gvk,
+) -> Result<Value, Error> {
+    apply_with(Some(live), applied, manager, force, reg, gvk, "status")
+}
+
+fn apply_with(
+    live: Option<&Value>,
+    applied: &Value,
+    manager: &str,
+    force: bool,
+    reg: &Registry,
+    gvk: &Gvk,
+    subresource: &str,
+) -> Result<Value, Error> {
+    let on_status = subresource == "status";
     if manager.is_empty() {
         return Err(Error::BadRequest(
             "PATCH, application/apply-patch+yaml requires fieldManager parameter".into(),
@@ -206,7 +249,7 @@ pub fn apply(
         ));
     }
     let info = reg.by_gvk(gvk);
-    let status_reset = info.is_some_and(|i| i.subresources.status);
+    let status_reset = !on_status && info.is_some_and(|i| i.subresources.status);
     let root = schema::root_for(reg, gvk);
     let now = crate::time::now_rfc3339();
     let api_version = gvk.api_version();
@@ -230,17 +273,28 @@ pub fn apply(
             m.remove("status");
         }
     }
-    let config_set = owned_set(&config, root, status_reset);
+    if on_status {
+        config = json!({
+            "apiVersion": applied.get("apiVersion").cloned().unwrap_or(Value::Null),
+            "kind": applied.get("kind").cloned().unwrap_or(Value::Null),
+            "status": applied.get("status").cloned().unwrap_or_else(|| json!({})),
+        });
+    }
+    let config_set = if on_status {
+        status_set(&config, root)
+    } else {
+        owned_set(&config, root, status_reset)
+    };
     let mut new_obj = merge::merge(&live_plain, &config, root);
 
     // Prune what this manager applied last time, no longer applies, and nobody else owns.
     let last: FieldSet = ms
         .iter()
-        .find(|m| m.same(manager, "Apply", ""))
+        .find(|m| m.same(manager, "Apply", subresource))
         .map(|m| m.fields.clone())
         .unwrap_or_default();
     let mut kept = config_set.clone();
-    for m in ms.iter().filter(|m| !m.same(manager, "Apply", "")) {
+    for m in ms.iter().filter(|m| !m.same(manager, "Apply", subresource)) {
         kept.extend(m.fields.iter().cloned());
     }
     let mut to_remove: Vec<&Path> = last
@@ -258,7 +312,7 @@ pub fn apply(
     let changed: FieldSet = added.union(&modified).cloned().collect();
     let mut conflicts: Vec<(usize, Path)> = Vec::new();
     for (i, m) in ms.iter().enumerate() {
-        if m.same(manager, "Apply", "") {
+        if m.same(manager, "Apply", subresource) {
             continue;
         }
         for p in m.fields.intersection(&changed) {
@@ -278,7 +332,10 @@ pub fn apply(
     for (i, p) in &conflicts {
         ms[*i].fields.remove(p);
     }
-    match ms.iter_mut().find(|m| m.same(manager, "Apply", "")) {
+    match ms
+        .iter_mut()
+        .find(|m| m.same(manager, "Apply", subresource))
+    {
         Some(m) => {
             if m.fields != config_set {
                 m.time = Some(now.clone());
@@ -291,7 +348,7 @@ pub fn apply(
             operation: "Apply".into(),
             api_version,
             time: Some(now),
-            subresource: String::new(),
+            subresource: subresource.into(),
             fields: config_set,
         }),
     }

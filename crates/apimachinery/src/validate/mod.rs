@@ -9,6 +9,8 @@ use crate::schema::{self, Node};
 use crate::{FieldError, Gvk, Registry};
 
 mod decode;
+mod immutable;
+pub use immutable::immutable_errors;
 mod structural;
 
 /// The `fieldValidation` query parameter.

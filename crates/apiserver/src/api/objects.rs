@@ -85,6 +85,9 @@ pub(crate) fn check_namespace(r: &Req, name: &str) -> Result<(), ApiError> {
 
 /// Validation and defaulting through the machinery.
 pub(crate) fn admit(r: &Req, obj: &mut Value, name: &str) -> Result<Vec<String>, ApiError> {
+    if r.info.group.is_empty() && r.info.kind == "Secret" {
+        fold_string_data(obj);
+    }
     let reg = registry_of(r);
     let mode = crate::machinery::field_validation(r.q("fieldValidation"));
     crate::machinery::validate(obj, &reg, &gvk(r), mode).map_err(|errs| {
@@ -98,6 +101,32 @@ pub(crate) fn admit(r: &Req, obj: &mut Value, name: &str) -> Result<Vec<String>,
             &errs,
         )
     })
+}
+
+/// A Secret's write-only `stringData` merged into `data` (base64), taking precedence, and
+/// removed, as kube-apiserver does before storing.
+fn fold_string_data(obj: &mut Value) {
+    use base64::Engine;
+    let Some(m) = obj.as_object_mut() else { return };
+    let Some(Value::Object(sd)) = m.remove("stringData") else {
+        return;
+    };
+    if !m.get("data").is_some_and(Value::is_object) {
+        m.insert("data".into(), json!({}));
+    }
+    if let Some(Value::Object(data)) = m.get_mut("data") {
+        for (k, v) in sd {
+            let text = match v {
+                Value::String(s) => s,
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            data.insert(
+                k,
+                Value::String(base64::engine::general_purpose::STANDARD.encode(text)),
+            );
+        }
+    }
 }
 
 /// Checks apiVersion/kind against the URL, filling them in when absent.
@@ -416,19 +445,64 @@ pub(crate) fn prepare_update(
         crd_status(&mut out);
     }
     admit(r, &mut out, &name)?;
+    if !status_sub {
+        let errs = flotilla_apimachinery::validate::immutable_errors(
+            &r.info.group,
+            &r.info.kind,
+            old,
+            &out,
+        );
+        if !errs.is_empty() {
+            return Err(ApiError::invalid(
+                &r.info.kind,
+                Subject {
+                    group: &r.info.group,
+                    resource: &r.info.plural,
+                    name: &name,
+                },
+                &errs,
+            ));
+        }
+    }
     if track {
         crate::machinery::track_update(Some(old), &mut out, &r.manager(), "Update");
     }
     Ok(out)
 }
 
+/// Whether `a` and `b` are the same object apart from `resourceVersion` and the `time` of
+/// managedFields entries.
+pub(crate) fn same_object(a: &Value, b: &Value) -> bool {
+    fn strip(v: &Value) -> Value {
+        let mut v = v.clone();
+        if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.remove("resourceVersion");
+            if let Some(Value::Array(mf)) = m.get_mut("managedFields") {
+                for e in mf.iter_mut() {
+                    if let Some(e) = e.as_object_mut() {
+                        e.remove("time");
+                    }
+                }
+            }
+        }
+        v
+    }
+    strip(a) == strip(b)
+}
+
 /// Stores an update (or finishes a deletion whose last finalizer went away).
 pub(crate) async fn commit_update(
     r: &Req,
     key: &Key,
+    old: &Value,
     out: Value,
     expected: Option<u64>,
 ) -> Result<Value, ApiError> {
+    // A no-op (same object, managedFields timestamps aside) is not written, as in
+    // kube-apiserver: the resourceVersion stays and no watch event is sent.
+    if out.pointer("/metadata/deletionTimestamp").is_none() && same_object(old, &out) {
+        return Ok(old.clone());
+    }
     if r.dry_run() {
         // Nothing is written: the object keeps the resourceVersion it had.
         let mut out = out;
@@ -520,6 +594,6 @@ pub(crate) async fn update(r: &Req) -> Result<Response, ApiError> {
         }
     }
     let out = prepare_update(r, &old, new, true)?;
-    let stored = commit_update(r, &key, out, expected.or(resource_version(&old))).await?;
+    let stored = commit_update(r, &key, &old, out, expected.or(resource_version(&old))).await?;
     Ok(json(200, &stored))
 }

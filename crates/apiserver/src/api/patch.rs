@@ -123,7 +123,7 @@ pub(crate) async fn patch(r: &Req) -> Result<Response, ApiError> {
             return Err(ApiError::conflict(r.subject()));
         }
         let out = prepare_update(r, &old, patched, true)?;
-        match commit_update(r, &key, out, old_rv).await {
+        match commit_update(r, &key, &old, out, old_rv).await {
             Err(e) if e.reason == "Conflict" && wanted.is_none() => continue,
             Err(e) => return Err(e),
             Ok(stored) => return Ok(json(200, &stored)),
@@ -178,11 +178,22 @@ async fn apply(r: &Req) -> Result<Response, ApiError> {
             }
             Some(old) => {
                 let old_rv = resource_version(&old);
-                let merged =
+                let on_status = r.sub.as_deref() == Some("status");
+                let merged = if on_status {
+                    crate::machinery::apply_status(&old, &applied, manager, force, &reg, &gvk(r))
+                } else {
                     crate::machinery::apply(Some(&old), &applied, manager, force, &reg, &gvk(r))
-                        .map_err(|e| machinery_err(r, e))?;
-                let out = prepare_update(r, &old, merged, false)?;
-                match commit_update(r, &key, out, old_rv).await {
+                }
+                .map_err(|e| machinery_err(r, e))?;
+                let managed = merged.pointer("/metadata/managedFields").cloned();
+                let mut out = prepare_update(r, &old, merged, false)?;
+                if on_status {
+                    // The status write keeps the object but records who applied it.
+                    if let Some(mf) = managed {
+                        super::objects::meta_mut(&mut out).insert("managedFields".into(), mf);
+                    }
+                }
+                match commit_update(r, &key, &old, out, old_rv).await {
                     Err(e)
                         if e.reason == "Conflict"
                             && e.details.as_ref().is_none_or(|d| d.get("causes").is_none()) =>

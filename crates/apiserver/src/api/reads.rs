@@ -299,7 +299,7 @@ pub(crate) async fn set_scale(
         crate::machinery::track_update(Some(&old), &mut new, &r.manager(), "Update");
     }
     meta_mut(&mut new).remove("resourceVersion");
-    let stored = commit_update(r, key, new, resource_version(&old))
+    let stored = commit_update(r, key, &old, new, resource_version(&old))
         .await
         .map_err(|e| {
             if e.code == 409 {

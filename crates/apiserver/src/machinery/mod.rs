@@ -47,6 +47,18 @@ pub fn apply(
 }
 
 /// Records a non-apply write in managedFields.
+/// Server-side apply to the `status` subresource.
+pub fn apply_status(
+    live: &Value,
+    applied: &Value,
+    manager: &str,
+    force: bool,
+    reg: &Registry,
+    gvk: &Gvk,
+) -> Result<Value, Error> {
+    flotilla_apimachinery::apply::apply_status(live, applied, manager, force, reg, gvk)
+}
+
 pub fn track_update(old: Option<&Value>, new: &mut Value, manager: &str, operation: &str) {
     flotilla_apimachinery::apply::track_update(old, new, manager, operation);
 }

@@ -12,31 +12,16 @@ pub const FALLBACK_NAME: &str = "Flotilla";
 /// See [`FALLBACK_NAME`].
 pub const FALLBACK_EMAIL: &str = "flotilla@localhost";
 
-/// Runs `git -C dir <args>`; stdout, or an error with git's last stderr line.
+/// Runs `git -C dir <args>`; stdout, or an error with git's last stderr line (the runner
+/// of `flotilla-release`, whose error is mapped to ours).
 pub fn run(dir: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .map_err(|e| Error::Git {
+    flotilla_release::gitcli::run(dir, args).map_err(|e| match e {
+        flotilla_release::Error::GitCommand { args, message } => Error::Git { args, message },
+        other => Error::Git {
             args: args.join(" "),
-            message: e.to_string(),
-        })?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let message = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("exited with an error")
-            .to_string();
-        return Err(Error::Git {
-            args: args.join(" "),
-            message,
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+            message: other.to_string(),
+        },
+    })
 }
 
 /// Whether the `git` program can be run.

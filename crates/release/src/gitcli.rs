@@ -1,4 +1,5 @@
-//! The one thing done with the `git` program rather than gix: pushing (gix has no push).
+//! The `git` program, for what gix does not do: pushing (gix has no push), and the
+//! `git init` + first commit of `flotilla init` (crates/platform uses this runner).
 
 use std::path::Path;
 use std::process::Command;

@@ -188,7 +188,15 @@ const TABLE: &[(&str, &[(&str, Scope)])] = &[
     ),
     ("hiveinternal.openshift.io", &[("ClusterSync", N)]),
     // Flotilla's own infrastructure provider.
-    ("infrastructure.flotilla.dev", &[("VirtualCluster", N)]),
+    (
+        "infrastructure.flotilla.dev",
+        &[
+            ("VirtualCluster", N),
+            ("VirtualClusterTemplate", N),
+            ("VirtualMachine", N),
+            ("VirtualMachineTemplate", N),
+        ],
+    ),
 ];
 
 /// The scopes known to a lint run: the table plus the repository's CRDs.

@@ -21,6 +21,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the management plane: embedded API server, CRDs, bootstrap of REPO, controllers;
+    /// shows progress and a summary (`--once`: exit when converged, 1 if not all Ready).
+    Up(commands::up::Args),
+    /// Run every controller against the cluster a kubeconfig names, until Ctrl-C.
+    Controllers(commands::controllers::Args),
+    /// Show the status of Flux sources and Kustomizations, or of Cluster API Clusters.
+    Get(commands::fleet::GetArgs),
+    /// Ask a Kustomization or source to reconcile now and wait for the outcome.
+    Reconcile(commands::fleet::ReconcileArgs),
+    /// Suspend the reconciliation of Kustomizations or sources.
+    Suspend(commands::fleet::ToggleArgs),
+    /// Resume suspended Kustomizations or sources and wait for them to reconcile.
+    Resume(commands::fleet::ToggleArgs),
+    /// Print the objects a Kustomization applied (its inventory) as a tree.
+    Tree(commands::fleet::TreeArgs),
+    /// Show the events of Flux objects (all of a namespace, or one object's with --for).
+    Events(commands::fleet::EventsArgs),
     /// Render a kustomization directory, exactly as `kubectl kustomize DIR` prints it.
     #[command(long_about = commands::build::LONG_ABOUT)]
     Build(commands::build::Args),
@@ -68,6 +85,12 @@ fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Get(a) => commands::fleet::get(a),
+        Command::Reconcile(a) => commands::fleet::reconcile(a),
+        Command::Suspend(a) => commands::fleet::suspend(a),
+        Command::Resume(a) => commands::fleet::resume(a),
+        Command::Tree(a) => commands::fleet::tree(a),
+        Command::Events(a) => commands::fleet::events(a),
         Command::Build(args) => commands::build::run(args),
         Command::Release(cmd) => commands::release::release(cmd),
         Command::Promote(args) => commands::release::promote(args),
@@ -76,6 +99,8 @@ fn main() -> ExitCode {
         Command::Add(c) => commands::platform::add(c),
         Command::Lint(a) => commands::platform::lint(a),
         Command::Install(args) => commands::install::run(args),
+        Command::Up(args) => commands::up::run(args),
+        Command::Controllers(args) => commands::controllers::run(args),
         Command::Source(cmd) => commands::source::run(cmd),
         Command::Apiserver(args) => commands::apiserver::run(args),
     };

@@ -30,6 +30,9 @@ pub struct Config {
     pub max_body: usize,
     /// Watch events kept in memory for resuming watches.
     pub history: usize,
+    /// ... and at most this many bytes of their objects (as stored, JSON): a busy server
+    /// keeps fewer events rather than more memory.
+    pub history_bytes: usize,
 }
 
 impl Config {
@@ -41,6 +44,7 @@ impl Config {
             kubeconfig: None,
             max_body: 3 * 1024 * 1024,
             history: 10_000,
+            history_bytes: 2 * 1024 * 1024,
         }
     }
 }
@@ -123,7 +127,11 @@ pub async fn serve(config: Config) -> Result<Handle, Error> {
             t
         }
     };
-    let store = Store::open(&config.data_dir.join("store.redb"), config.history)?;
+    let store = Store::open_bounded(
+        &config.data_dir.join("store.redb"),
+        config.history,
+        config.history_bytes,
+    )?;
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let host = if addr.ip().is_unspecified() {

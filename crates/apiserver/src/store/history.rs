@@ -49,6 +49,8 @@ pub struct Event {
     /// For updates and deletions, the object before the change (watches with selectors and
     /// continued lists need it).
     pub previous: Option<Arc<Value>>,
+    /// The object's size as stored (JSON bytes), what the history's byte bound counts.
+    pub size: usize,
 }
 
 /// The requested revision is older than the history reaches.
@@ -70,6 +72,9 @@ pub struct Subscription {
 struct Ring {
     events: VecDeque<Arc<Event>>,
     capacity: usize,
+    /// Sum of the events' `size`, and its bound.
+    bytes: usize,
+    max_bytes: usize,
     /// Every event with `rev > compacted` is in `events`.
     compacted: u64,
 }
@@ -83,13 +88,17 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// A hub whose history starts after `revision` and keeps `capacity` events.
-    pub fn new(revision: u64, capacity: usize) -> Hub {
+    /// A hub keeping at most `capacity` events and at most `max_bytes` of their objects'
+    /// stored size (the newest event is always kept). Objects are held parsed, several
+    /// times their JSON size, so the byte bound is what keeps a busy server's memory flat.
+    pub fn bounded(revision: u64, capacity: usize, max_bytes: usize) -> Hub {
         let (tx, _) = broadcast::channel(capacity.clamp(1024, 65536));
         Hub {
             ring: Mutex::new(Ring {
                 events: VecDeque::with_capacity(capacity.min(4096)),
                 capacity: capacity.max(1),
+                bytes: 0,
+                max_bytes: max_bytes.max(1),
                 compacted: revision,
             }),
             tx,
@@ -111,11 +120,15 @@ impl Hub {
         let mut ring = self.ring();
         for e in events {
             let e = Arc::new(e);
-            if ring.events.len() >= ring.capacity {
+            while !ring.events.is_empty()
+                && (ring.events.len() >= ring.capacity || ring.bytes + e.size > ring.max_bytes)
+            {
                 if let Some(old) = ring.events.pop_front() {
                     ring.compacted = old.rev;
+                    ring.bytes -= old.size;
                 }
             }
+            ring.bytes += e.size;
             ring.events.push_back(e.clone());
             // No receiver is not an error: nobody watches.
             let rev = e.rev;
@@ -168,12 +181,29 @@ mod tests {
             key: Key::new("c", "", "configmaps", "ns", &format!("o{rev}")),
             object: Arc::new(Value::Null),
             previous: None,
+            size: 100,
         }
     }
 
     #[test]
+    fn the_byte_bound_evicts_oldest_first() {
+        let hub = Hub::bounded(0, 100, 250);
+        hub.publish((1..=5).map(ev).collect());
+        // 100 bytes each, at most 250: the last two stay.
+        assert_eq!(hub.oldest(), 3);
+        let revs: Vec<u64> = hub
+            .subscribe(3)
+            .unwrap()
+            .backlog
+            .iter()
+            .map(|e| e.rev)
+            .collect();
+        assert_eq!(revs, vec![4, 5]);
+    }
+
+    #[test]
     fn ring_keeps_the_last_events_and_refuses_older_starts() {
-        let hub = Hub::new(10, 3);
+        let hub = Hub::bounded(10, 3, usize::MAX);
         hub.publish((11..=15).map(ev).collect());
         assert_eq!(hub.oldest(), 12);
         assert!(hub.subscribe(11).is_err());
@@ -185,7 +215,7 @@ mod tests {
 
     #[tokio::test]
     async fn live_events_reach_every_subscriber() {
-        let hub = Hub::new(0, 100);
+        let hub = Hub::bounded(0, 100, usize::MAX);
         let mut a = hub.subscribe(0).unwrap();
         let mut b = hub.subscribe(0).unwrap();
         hub.publish(vec![ev(1), ev(2)]);

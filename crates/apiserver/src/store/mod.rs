@@ -165,6 +165,16 @@ fn set_resource_version(obj: &mut Value, rev: u64) {
 impl Store {
     /// Opens (or creates) the store at `path`, keeping `history` watch events in memory.
     pub fn open(path: &Path, history: usize) -> Result<Store, StoreError> {
+        Store::open_bounded(path, history, usize::MAX)
+    }
+
+    /// [`Store::open`] with the watch history also bounded to `history_bytes` of stored
+    /// object size.
+    pub fn open_bounded(
+        path: &Path,
+        history: usize,
+        history_bytes: usize,
+    ) -> Result<Store, StoreError> {
         // redb's page cache defaults to 1 GiB; the OS page cache serves reads beyond this.
         let db = redb::Builder::new()
             .set_cache_size(CACHE_BYTES)
@@ -180,7 +190,7 @@ impl Store {
         };
         txn.commit().map_err(se)?;
         let db = Arc::new(db);
-        let hub = Arc::new(history::Hub::new(revision, history));
+        let hub = Arc::new(history::Hub::bounded(revision, history, history_bytes));
         let (tx, rx) = mpsc::channel::<(Op, Reply)>();
         let (wdb, whub) = (db.clone(), hub.clone());
         let writer = std::thread::Builder::new()
@@ -348,7 +358,16 @@ impl Store {
     }
 }
 
+/// The objects the writer stored last, by encoded key: an update's `previous` (kept in the
+/// watch history) is then the very allocation the previous event holds, instead of a second
+/// copy decoded from disk — the history costs one object per event, not two. The writer is
+/// the only writer, so the map is exact; it is cleared when a commit fails or a cluster is
+/// dropped, and trimmed to what the history still holds.
+type Recent = std::collections::HashMap<String, Arc<Value>>;
+
 fn writer(db: &Database, hub: &history::Hub, rx: &mpsc::Receiver<(Op, Reply)>) {
+    let mut recent = Recent::new();
+    let mut commits = 0u64;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -358,7 +377,12 @@ fn writer(db: &Database, hub: &history::Hub, rx: &mpsc::Receiver<(Op, Reply)>) {
             }
         }
         let (ops, replies): (Vec<Op>, Vec<Reply>) = batch.into_iter().unzip();
-        match commit(db, ops) {
+        commits += 1;
+        if commits.is_multiple_of(256) {
+            let oldest = hub.oldest();
+            recent.retain(|_, o| resource_version(o).unwrap_or(0) > oldest);
+        }
+        match commit(db, ops, &mut recent) {
             Ok((results, events, last_rev, skipped)) => {
                 if skipped {
                     hub.skip_to(last_rev);
@@ -369,6 +393,7 @@ fn writer(db: &Database, hub: &history::Hub, rx: &mpsc::Receiver<(Op, Reply)>) {
                 }
             }
             Err(e) => {
+                recent.clear();
                 tracing::error!(error = %e, "store commit failed");
                 for reply in replies {
                     let _ = reply.send(Err(e.clone()));
@@ -380,7 +405,7 @@ fn writer(db: &Database, hub: &history::Hub, rx: &mpsc::Receiver<(Op, Reply)>) {
 
 type Committed = (Vec<Result<Outcome, StoreError>>, Vec<Event>, u64, bool);
 
-fn commit(db: &Database, ops: Vec<Op>) -> Result<Committed, StoreError> {
+fn commit(db: &Database, ops: Vec<Op>, recent: &mut Recent) -> Result<Committed, StoreError> {
     let mut txn = db.begin_write().map_err(se)?;
     txn.set_durability(Durability::Immediate);
     let mut results = Vec::with_capacity(ops.len());
@@ -404,12 +429,14 @@ fn commit(db: &Database, ops: Vec<Op>) -> Result<Committed, StoreError> {
                             .map_err(|e| StoreError::Storage(e.to_string()))?;
                         objects.insert(k.as_str(), bytes.as_slice()).map_err(se)?;
                         let object = Arc::new(object);
+                        recent.insert(k, object.clone());
                         events.push(Event {
                             rev,
                             kind: EventKind::Added,
                             key,
                             object: object.clone(),
                             previous: None,
+                            size: bytes.len(),
                         });
                         Ok(Outcome::Stored(object))
                     }
@@ -420,10 +447,12 @@ fn commit(db: &Database, ops: Vec<Op>) -> Result<Committed, StoreError> {
                     expected,
                 } => {
                     let k = key.encode();
-                    let previous: Option<Value> = objects
-                        .get(k.as_str())
-                        .map_err(se)?
-                        .map(|g| serde_json::from_slice(g.value()).unwrap_or(Value::Null));
+                    let previous: Option<Arc<Value>> = match recent.get(&k) {
+                        Some(o) => Some(o.clone()),
+                        None => objects.get(k.as_str()).map_err(se)?.map(|g| {
+                            Arc::new(serde_json::from_slice(g.value()).unwrap_or(Value::Null))
+                        }),
+                    };
                     let current = previous.as_ref().map(|o| resource_version(o).unwrap_or(0));
                     match (current, expected) {
                         (None, _) => Err(StoreError::NotFound),
@@ -437,12 +466,14 @@ fn commit(db: &Database, ops: Vec<Op>) -> Result<Committed, StoreError> {
                                 .map_err(|e| StoreError::Storage(e.to_string()))?;
                             objects.insert(k.as_str(), bytes.as_slice()).map_err(se)?;
                             let object = Arc::new(object);
+                            recent.insert(k, object.clone());
                             events.push(Event {
                                 rev,
                                 kind: EventKind::Modified,
                                 key,
                                 object: object.clone(),
-                                previous: previous.map(Arc::new),
+                                previous,
+                                size: bytes.len(),
                             });
                             Ok(Outcome::Stored(object))
                         }
@@ -450,10 +481,12 @@ fn commit(db: &Database, ops: Vec<Op>) -> Result<Committed, StoreError> {
                 }
                 Op::Delete { key, expected } => {
                     let k = key.encode();
-                    let current: Option<Value> = objects
-                        .get(k.as_str())
-                        .map_err(se)?
-                        .and_then(|g| serde_json::from_slice(g.value()).ok());
+                    let mut size = 0;
+                    let current: Option<Value> =
+                        objects.get(k.as_str()).map_err(se)?.and_then(|g| {
+                            size = g.value().len();
+                            serde_json::from_slice(g.value()).ok()
+                        });
                     match current {
                         None => Err(StoreError::NotFound),
                         Some(cur)
@@ -465,6 +498,7 @@ fn commit(db: &Database, ops: Vec<Op>) -> Result<Committed, StoreError> {
                         }
                         Some(mut cur) => {
                             objects.remove(k.as_str()).map_err(se)?;
+                            recent.remove(&k);
                             let before = Arc::new(cur.clone());
                             rev += 1;
                             set_resource_version(&mut cur, rev);
@@ -475,6 +509,7 @@ fn commit(db: &Database, ops: Vec<Op>) -> Result<Committed, StoreError> {
                                 key,
                                 object: object.clone(),
                                 previous: Some(before),
+                                size,
                             });
                             Ok(Outcome::Deleted(object))
                         }
@@ -490,6 +525,7 @@ fn commit(db: &Database, ops: Vec<Op>) -> Result<Committed, StoreError> {
                 }
                 Op::DropCluster { name } => {
                     clusters.remove(name.as_str()).map_err(se)?;
+                    recent.clear();
                     let prefix = Prefix::cluster(&name);
                     let mut doomed = Vec::new();
                     for entry in objects.range(prefix.as_str()..).map_err(se)? {

@@ -112,7 +112,9 @@ impl Applier {
             for res in results {
                 match res {
                     Ok((r, action)) => {
-                        if action != Action::Skipped && (r.is_crd() || r.is_namespace()) {
+                        // Only what this apply wrote can still be on its way to Established.
+                        let written = matches!(action, Action::Created | Action::Configured);
+                        if written && (r.is_crd() || r.is_namespace()) {
                             definitions.push(r.clone());
                         }
                         changes.push(r, action);

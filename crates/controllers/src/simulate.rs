@@ -2,8 +2,8 @@
 //! runs, and — under `flotilla up` — the embedded management cluster. No kubelet or
 //! controller-manager runs there, so without this a Deployment would never become
 //! available and every `wait: true` Kustomization would time out. Workloads get the status
-//! they would have once their pods run: Deployments, ReplicaSets and StatefulSets with all
-//! replicas ready at the current generation, DaemonSets scheduled on every Node, Jobs
+//! they would have once their pods run: Deployments and StatefulSets with all replicas
+//! ready at the current generation, DaemonSets scheduled on every Node, Jobs
 //! Complete. Never started against a real cluster (`flotilla controllers` without
 //! `--simulate-infrastructure`); only clusters our provider made are touched.
 use std::collections::HashMap;
@@ -22,9 +22,10 @@ fn resource(group: &str, kind: &str, plural: &str) -> ApiResource {
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1", kind), plural)
 }
 
-const KINDS: [(&str, &str, &str); 5] = [
+/// The kinds whose readiness needs a status (a ReplicaSet's readiness check passes once it
+/// exists, so it needs no watch: each watch is a connection per cluster).
+const KINDS: [(&str, &str, &str); 4] = [
     ("apps", "Deployment", "deployments"),
-    ("apps", "ReplicaSet", "replicasets"),
     ("apps", "StatefulSet", "statefulsets"),
     ("apps", "DaemonSet", "daemonsets"),
     ("batch", "Job", "jobs"),
@@ -52,7 +53,31 @@ pub async fn run(client: kube::Client, local: bool) {
             "clusters",
         ),
     );
+    let secrets: Api<DynamicObject> = Api::all_with(client.clone(), &crate::resources::secret());
+    let labelled = ListParams::default().labels("cluster.x-k8s.io/cluster-name");
     loop {
+        // Two requests a round, however many clusters: the Clusters, and every Cluster API
+        // kubeconfig Secret.
+        let kubeconfigs: HashMap<(String, String), String> = secrets
+            .list(&labelled)
+            .await
+            .map(|l| {
+                l.items
+                    .into_iter()
+                    .filter_map(|s| {
+                        use base64::Engine;
+                        let text = s.data.pointer("/data/value")?.as_str()?;
+                        let bytes = base64::engine::general_purpose::STANDARD
+                            .decode(text)
+                            .ok()?;
+                        Some((
+                            (s.namespace()?, s.name_any()),
+                            String::from_utf8(bytes).ok()?,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         if let Ok(list) = clusters.list(&ListParams::default()).await {
             let mut seen = Vec::new();
             for c in list.items {
@@ -65,13 +90,7 @@ pub async fn run(client: kube::Client, local: bool) {
                 let ns = c.namespace().unwrap_or_default();
                 let key = format!("{ns}/{}", c.name_any());
                 let secret = flotilla_model::capi::kubeconfig_secret_name(&c.name_any());
-                let Ok(Some(data)) = crate::lookup::secret_data(&client, &ns, &secret).await else {
-                    continue;
-                };
-                let Some(kubeconfig) = data
-                    .get("value")
-                    .and_then(|v| String::from_utf8(v.clone()).ok())
-                else {
+                let Some(kubeconfig) = kubeconfigs.get(&(ns.clone(), secret)).cloned() else {
                     continue;
                 };
                 seen.push(key.clone());

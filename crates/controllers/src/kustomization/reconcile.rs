@@ -27,6 +27,23 @@ pub(crate) struct LastRun {
     outcome: Outcome,
 }
 
+impl LastRun {
+    fn now(
+        generation: Option<i64>,
+        requested_at: Option<String>,
+        revision: String,
+        outcome: Outcome,
+    ) -> LastRun {
+        LastRun {
+            generation,
+            requested_at,
+            revision,
+            at: Instant::now(),
+            outcome,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Ready,
@@ -157,13 +174,12 @@ pub(crate) async fn reconcile(
         status::write(&api(&ctx, &ns), &name, &old, &new).await?;
         ctx.remember(
             key,
-            LastRun {
+            LastRun::now(
                 generation,
                 requested_at,
-                revision: artifact.revision,
-                at: Instant::now(),
-                outcome: Outcome::Waiting,
-            },
+                artifact.revision,
+                Outcome::Waiting,
+            ),
         );
         return Ok(Action::requeue(retry));
     }
@@ -272,13 +288,7 @@ pub(crate) async fn reconcile(
     status::write(&api(&ctx, &ns), &name, &old, &new).await?;
     ctx.remember(
         key,
-        LastRun {
-            generation,
-            requested_at,
-            revision: artifact.revision,
-            at: Instant::now(),
-            outcome,
-        },
+        LastRun::now(generation, requested_at, artifact.revision, outcome),
     );
     Ok(Action::requeue(match outcome {
         Outcome::Ready => crate::gitrepository::jittered(interval),

@@ -6,7 +6,6 @@ mod support;
 
 use std::path::PathBuf;
 
-use base64::Engine;
 use serde_json::json;
 use support::*;
 
@@ -18,24 +17,8 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
 async fn setup(tag: &str, files: &[(&str, String)]) -> R<Option<(Env, Repo, String)>> {
-    if !git_available() {
-        return Ok(None);
-    }
-    let env = Env::start(tag, false).await?;
-    env.namespace(NS).await?;
-    let mut repo = Repo::init(tag)?;
-    for (p, c) in files {
-        repo.write(p, c)?;
-    }
-    let sha = repo.commit("init")?;
-    env.git_repository(NS, "repo", &repo.url(), json!({"branch": "main"}))
-        .await?;
-    Ok(Some((env, repo, main_rev(&sha))))
+    setup_repo(tag, false, NS, files).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -47,19 +47,7 @@ async fn setup(
     simulate: bool,
     files: &[(&str, &str)],
 ) -> R<Option<(Env, Repo, String)>> {
-    if !git_available() {
-        return Ok(None);
-    }
-    let env = Env::start(tag, simulate).await?;
-    env.namespace(NS).await?;
-    let mut repo = Repo::init(tag)?;
-    for (p, c) in files {
-        repo.write(p, c)?;
-    }
-    let sha = repo.commit("init")?;
-    env.git_repository(NS, "repo", &repo.url(), json!({"branch": "main"}))
-        .await?;
-    Ok(Some((env, repo, main_rev(&sha))))
+    setup_repo(tag, simulate, NS, files).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,31 +6,14 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 use support::*;
 
 const NS: &str = "flux-system";
 
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
 async fn setup(tag: &str, files: &[(&str, String)]) -> R<Option<(Env, Repo, String)>> {
-    if !git_available() {
-        return Ok(None);
-    }
-    let env = Env::start(tag, false).await?;
-    env.namespace(NS).await?;
-    let mut repo = Repo::init(tag)?;
-    for (p, c) in files {
-        repo.write(p, c)?;
-    }
-    let sha = repo.commit("init")?;
-    env.git_repository(NS, "repo", &repo.url(), json!({"branch": "main"}))
-        .await?;
-    Ok(Some((env, repo, main_rev(&sha))))
+    setup_repo(tag, false, NS, files).await
 }
 
 /// A kubeconfig Secret as Cluster API writes it (label, type), holding `kubeconfig` at `key`.

@@ -591,3 +591,33 @@ pub fn field(obj: &DynamicObject, ptr: &str) -> Option<String> {
 pub fn name_of(obj: &DynamicObject) -> String {
     obj.name_any()
 }
+
+/// An environment with namespace `ns`, a git repository holding `files` (one commit) and
+/// the GitRepository `ns/repo` on its `main`; answers the revision (`main@sha1:…`), or
+/// `None` when git is missing (the test is skipped, or fails under `CI=true`).
+pub async fn setup_repo<C: AsRef<str>>(
+    tag: &str,
+    simulate: bool,
+    ns: &str,
+    files: &[(&str, C)],
+) -> R<Option<(Env, Repo, String)>> {
+    if !git_available() {
+        return Ok(None);
+    }
+    let env = Env::start(tag, simulate).await?;
+    env.namespace(ns).await?;
+    let mut repo = Repo::init(tag)?;
+    for (p, c) in files {
+        repo.write(p, c.as_ref())?;
+    }
+    let sha = repo.commit("init")?;
+    env.git_repository(ns, "repo", &repo.url(), json!({"branch": "main"}))
+        .await?;
+    Ok(Some((env, repo, main_rev(&sha))))
+}
+
+/// Standard base64 of `s` (Secret data).
+pub fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}

@@ -46,13 +46,8 @@ pub async fn run(client: kube::Client, local: bool) {
             ),
         );
     }
-    let clusters: Api<DynamicObject> = Api::all_with(
-        client.clone(),
-        &ApiResource::from_gvk_with_plural(
-            &GroupVersionKind::gvk("cluster.x-k8s.io", "v1beta1", "Cluster"),
-            "clusters",
-        ),
-    );
+    let clusters: Api<DynamicObject> =
+        Api::all_with(client.clone(), &crate::capi::support::cluster_resource());
     let secrets: Api<DynamicObject> = Api::all_with(client.clone(), &crate::resources::secret());
     let labelled = ListParams::default().labels("cluster.x-k8s.io/cluster-name");
     loop {

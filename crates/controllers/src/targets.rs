@@ -74,15 +74,20 @@ impl Targets {
         let bad =
             |m: String| ControllerError::KubeConfig(format!("kubeconfig Secret '{secret}': {m}"));
         let text = std::str::from_utf8(kubeconfig).map_err(|_| bad("not UTF-8 text".into()))?;
-        let kc = kube::config::Kubeconfig::from_yaml(text).map_err(|e| bad(e.to_string()))?;
-        let mut config =
-            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-                .await
-                .map_err(|e| bad(e.to_string()))?;
+        let mut config = config_from_kubeconfig(text).await.map_err(bad)?;
         impersonate(&mut config, service_account);
         let client = kube::Client::try_from(config).map_err(|e| bad(e.to_string()))?;
         Ok(self.remember(key, Applier::new(client)))
     }
+}
+
+/// The client configuration of a kubeconfig's current context (the one parser of kubeconfig
+/// text in this crate: kubeConfig Secrets, workload clusters, the simulation).
+pub(crate) async fn config_from_kubeconfig(text: &str) -> Result<kube::Config, String> {
+    let kc = kube::config::Kubeconfig::from_yaml(text).map_err(|e| e.to_string())?;
+    kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn impersonate(config: &mut kube::Config, service_account: Option<(&str, &str)>) {

@@ -19,7 +19,7 @@ pub mod cluster;
 pub mod machines;
 pub mod provider;
 pub mod resourceset;
-mod support;
+pub(crate) mod support;
 pub mod workload;
 
 use std::sync::Arc;

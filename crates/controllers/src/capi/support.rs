@@ -55,10 +55,7 @@ impl CapiError {
     }
 }
 
-/// Whether a client error is a 404.
-pub fn is_not_found(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 404)
-}
+pub use crate::error::is_not_found;
 
 /// The HTTP status of a client error, when the server answered.
 pub fn status_code(e: &kube::Error) -> Option<u16> {
@@ -149,15 +146,7 @@ pub fn typed<T: serde::de::DeserializeOwned>(obj: &DynamicObject) -> Result<T, C
     })
 }
 
-/// The current time as Kubernetes writes `metav1.Time` (RFC 3339, seconds, `Z`).
-pub fn now() -> String {
-    let t =
-        k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::now());
-    match serde_json::to_value(t) {
-        Ok(Value::String(s)) => s,
-        _ => String::from("1970-01-01T00:00:00Z"),
-    }
-}
+pub use crate::status::now;
 
 /// Server-side apply parameters of `manager`, forced (the controller owns these fields).
 pub fn apply_params(manager: &str) -> PatchParams {

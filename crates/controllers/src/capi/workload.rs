@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::Kubeconfig;
 
 use super::support::{is_not_found, CapiError};
 
@@ -17,8 +17,7 @@ pub struct Workloads {
 
 /// A kube client for a kubeconfig (its current context).
 pub async fn client_from_kubeconfig(kubeconfig: &str) -> Result<kube::Client, String> {
-    let kc = Kubeconfig::from_yaml(kubeconfig).map_err(|e| format!("kubeconfig: {e}"))?;
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+    let cfg = crate::targets::config_from_kubeconfig(kubeconfig)
         .await
         .map_err(|e| format!("kubeconfig: {e}"))?;
     kube::Client::try_from(cfg).map_err(|e| format!("client: {e}"))

@@ -574,7 +574,7 @@ fn controllers_reconcile_a_separate_apiserver_over_the_network() {
     ]);
     server.wait_for("serving https://", Duration::from_secs(30));
     let kubeconfig = api_data.join("admin.kubeconfig");
-    let controllers = Proc::start(&[
+    let mut controllers = Proc::start(&[
         "controllers",
         "--kubeconfig",
         kubeconfig.to_str().unwrap(),
@@ -582,6 +582,9 @@ fn controllers_reconcile_a_separate_apiserver_over_the_network() {
         "--data",
         base.join("controllers").to_str().unwrap(),
     ]);
+    // Every CRD is in (and Established) once the controllers say so; waiting for one of
+    // them is not enough, they are applied concurrently.
+    controllers.wait_for("CRDs installed or updated", Duration::from_secs(60));
     let rt = rt();
     rt.block_on(async {
         let client = client_from_file(&kubeconfig).await;
